@@ -1,0 +1,182 @@
+#include "model/run_result.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace scaletwin {
+
+const char* FailureCauseName(FailureCause c) {
+  switch (c) {
+    case FailureCause::kQueueFull: return "queue_full";
+    case FailureCause::kPoolTimeout: return "pool_timeout";
+    case FailureCause::kDbTooManyClients: return "db_too_many_clients";
+    case FailureCause::kRedisError: return "redis_error";
+    case FailureCause::kUpstreamUnavailable: return "upstream_unavailable";
+    case FailureCause::kKilledInFlight: return "killed_in_flight";
+  }
+  return "?";
+}
+
+namespace {
+
+nlohmann::json CausesToJson(const std::array<uint64_t, kFailureCauseCount>& by_cause) {
+  nlohmann::json j = nlohmann::json::object();
+  for (int i = 0; i < kFailureCauseCount; ++i) j[FailureCauseName(static_cast<FailureCause>(i))] = by_cause[i];
+  return j;
+}
+
+double Ms(int64_t ns) { return static_cast<double>(ns) / kNanosPerMilli; }
+
+// Rounds to 1 ns resolution expressed in ms so reports do not carry float noise.
+double RoundMs(double ms) { return std::round(ms * 1e6) / 1e6; }
+
+}  // namespace
+
+nlohmann::json OutcomeCounts::ToJson() const {
+  return {{"offered", offered}, {"completed", completed}, {"rejected", rejected},
+          {"rejected_by_cause", CausesToJson(by_cause)}};
+}
+
+nlohmann::json IntervalSeries::ToJson() const {
+  nlohmann::json causes = nlohmann::json::object();
+  for (int i = 0; i < kFailureCauseCount; ++i) causes[FailureCauseName(static_cast<FailureCause>(i))] = rejected_by_cause[i];
+  nlohmann::json t = nlohmann::json::array();
+  for (size_t i = 0; i < size(); ++i) t.push_back(ToSeconds(static_cast<Nanos>(i) * interval));
+  auto rounded = [](const std::vector<double>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (double x : v) a.push_back(std::round(x * 1e4) / 1e4);
+    return a;
+  };
+  return {{"interval_s", ToSeconds(interval)},
+          {"t_s", std::move(t)},
+          {"offered", offered},
+          {"completed", completed},
+          {"rejected", rejected},
+          {"rejected_by_cause", std::move(causes)},
+          {"latency_ms", {{"p50", rounded(latency_p50_ms)}, {"p95", rounded(latency_p95_ms)}, {"p99", rounded(latency_p99_ms)}}},
+          {"queue_length_mean", rounded(queue_length_mean)},
+          {"queue_length_max", queue_length_max},
+          {"busy_workers_mean", rounded(busy_workers_mean)},
+          {"in_flight", in_flight},
+          {"replicas_ready", replicas_ready}};
+}
+
+bool RunResult::AllExpectationsPassed() const {
+  for (const ExpectationResult& e : expectations) {
+    if (!e.passed) return false;
+  }
+  return true;
+}
+
+nlohmann::json RunResult::ToJson() const {
+  const double window_s = ToSeconds(duration - warmup);
+  nlohmann::json summary;
+  summary["window_s"] = window_s;
+  summary["requests"] = {{"offered", this->summary.offered},
+                         {"completed", this->summary.completed},
+                         {"rejected", this->summary.rejected},
+                         {"in_flight_at_end", in_flight_at_end}};
+  summary["rejected_by_cause"] = CausesToJson(this->summary.by_cause);
+  summary["offered_rps"] = window_s > 0 ? this->summary.offered / window_s : 0.0;
+  summary["throughput_rps"] = window_s > 0 ? this->summary.completed / window_s : 0.0;
+  summary["rejected_fraction"] =
+      this->summary.offered ? static_cast<double>(this->summary.rejected) / this->summary.offered : 0.0;
+  summary["latency_ms"] = {{"mean", RoundMs(latency.Mean() / kNanosPerMilli)},
+                           {"p50", Ms(latency.Percentile(0.50))},
+                           {"p90", Ms(latency.Percentile(0.90))},
+                           {"p95", Ms(latency.Percentile(0.95))},
+                           {"p99", Ms(latency.Percentile(0.99))},
+                           {"p999", Ms(latency.Percentile(0.999))},
+                           {"max", Ms(latency.max())}};
+  summary["queue_wait_ms"] = {{"mean", RoundMs(queue_wait.Mean() / kNanosPerMilli)},
+                              {"p50", Ms(queue_wait.Percentile(0.50))},
+                              {"p99", Ms(queue_wait.Percentile(0.99))},
+                              {"max", Ms(queue_wait.max())},
+                              {"p_wait", this->summary.completed ? static_cast<double>(waited) / this->summary.completed : 0.0}};
+  summary["service_ms"] = {{"mean", RoundMs(service.Mean() / kNanosPerMilli)}, {"p99", Ms(service.Percentile(0.99))}};
+  summary["mean_in_system"] = mean_in_system;
+  summary["utilization"] = utilization;
+
+  nlohmann::json tenants = nlohmann::json::object();
+  for (const auto& [id, c] : by_tenant) tenants[id] = c.ToJson();
+  nlohmann::json routes = nlohmann::json::object();
+  for (const auto& [id, c] : by_route) routes[id] = c.ToJson();
+
+  return {{"schema", kReportSchema},
+          {"tool", {{"name", "scaletwin"}, {"version", kToolVersion}}},
+          {"mode", mode},
+          {"scenario",
+           {{"name", scenario_name},
+            {"description", scenario_description},
+            {"hash", scenario_hash},
+            {"seed", seed},
+            {"duration_s", ToSeconds(duration)},
+            {"warmup_s", ToSeconds(warmup)}}},
+          {"summary", std::move(summary)},
+          {"tenants", std::move(tenants)},
+          {"routes", std::move(routes)},
+          {"series", series.ToJson()},
+          {"histograms", {{"latency_ns", latency.ToJson()}, {"queue_wait_ns", queue_wait.ToJson()}}}};
+}
+
+const nlohmann::json* FindMetric(const nlohmann::json& report, const std::string& dotted) {
+  const nlohmann::json* node = &report;
+  std::stringstream parts(dotted);
+  std::string key;
+  while (std::getline(parts, key, '.')) {
+    if (node->is_object()) {
+      auto it = node->find(key);
+      if (it == node->end()) return nullptr;
+      node = &*it;
+    } else if (node->is_array()) {
+      char* end = nullptr;
+      const unsigned long idx = std::strtoul(key.c_str(), &end, 10);
+      if (key.empty() || *end != '\0' || idx >= node->size()) return nullptr;
+      node = &(*node)[idx];
+    } else {
+      return nullptr;
+    }
+  }
+  return node;
+}
+
+std::vector<ExpectationResult> EvaluateExpectations(const std::vector<Expectation>& expect,
+                                                    const nlohmann::json& report) {
+  std::vector<ExpectationResult> out;
+  for (const Expectation& e : expect) {
+    ExpectationResult r;
+    r.expectation = e;
+    const nlohmann::json* v = FindMetric(report, e.metric);
+    if (v && (v->is_number() || v->is_boolean())) {
+      r.found = true;
+      r.actual = v->is_boolean() ? (v->get<bool>() ? 1.0 : 0.0) : v->get<double>();
+      r.passed = (!e.min || r.actual >= *e.min) && (!e.max || r.actual <= *e.max);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+nlohmann::json ExpectationsToJson(const std::vector<ExpectationResult>& results) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const ExpectationResult& r : results) {
+    nlohmann::json j = {{"metric", r.expectation.metric}, {"passed", r.passed}};
+    if (r.expectation.min) j["min"] = *r.expectation.min;
+    if (r.expectation.max) j["max"] = *r.expectation.max;
+    if (r.found) j["actual"] = r.actual;
+    else j["error"] = "metric not found in the report (or not a number)";
+    if (!r.expectation.description.empty()) j["description"] = r.expectation.description;
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
+nlohmann::json RenderReport(RunResult& result, const std::vector<Expectation>& expect) {
+  nlohmann::json report = result.ToJson();
+  result.expectations = EvaluateExpectations(expect, report);
+  report["expectations"] = ExpectationsToJson(result.expectations);
+  report["passed"] = result.AllExpectationsPassed();
+  return report;
+}
+
+}  // namespace scaletwin

@@ -1,0 +1,134 @@
+#include "sim/metrics.h"
+
+#include <algorithm>
+
+#include "model/check.h"
+
+namespace scaletwin::sim {
+
+MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
+    : out_(*out),
+      warmup_(scenario.warmup),
+      duration_(scenario.duration),
+      interval_(scenario.series_interval),
+      total_workers_(scenario.pods.replicas * scenario.pods.workers),
+      tenant_counts_(scenario.tenants.size()),
+      interval_end_(scenario.series_interval) {
+  for (const Tenant& t : scenario.tenants) tenant_ids_.push_back(t.id);
+  IntervalSeries& s = out_.series;
+  s.interval = interval_;
+  const size_t n = static_cast<size_t>((duration_ + interval_ - 1) / interval_);
+  s.offered.assign(n, 0);
+  s.completed.assign(n, 0);
+  s.rejected.assign(n, 0);
+  for (auto& v : s.rejected_by_cause) v.assign(n, 0);
+  s.latency_p50_ms.assign(n, 0);
+  s.latency_p95_ms.assign(n, 0);
+  s.latency_p99_ms.assign(n, 0);
+  s.queue_length_mean.assign(n, 0);
+  s.queue_length_max.assign(n, 0);
+  s.busy_workers_mean.assign(n, 0);
+  s.in_flight.assign(n, 0);
+  s.replicas_ready.assign(n, 0);
+}
+
+void MetricsRecorder::Advance(Nanos now) {
+  SCALETWIN_CHECK(now >= last_);
+  auto integrate = [this](Nanos to) {
+    const auto dt = static_cast<double>(to - last_);
+    interval_queue_area_ += static_cast<double>(queued_) * dt;
+    interval_busy_area_ += static_cast<double>(busy_) * dt;
+    const Nanos lo = std::max(last_, warmup_), hi = std::min(to, duration_);
+    if (hi > lo) {
+      const auto w = static_cast<double>(hi - lo);
+      window_in_system_area_ += static_cast<double>(in_system_) * w;
+      window_busy_area_ += static_cast<double>(busy_) * w;
+    }
+    last_ = to;
+  };
+  while (now >= interval_end_ && interval_index_ < out_.series.size()) {
+    integrate(interval_end_);
+    CloseInterval();
+  }
+  integrate(now);
+  interval_queue_max_ = std::max(interval_queue_max_, queued_);
+}
+
+void MetricsRecorder::CloseInterval() {
+  IntervalSeries& s = out_.series;
+  const size_t i = interval_index_;
+  const auto len = static_cast<double>(interval_);
+  s.queue_length_mean[i] = interval_queue_area_ / len;
+  s.busy_workers_mean[i] = interval_busy_area_ / len;
+  s.queue_length_max[i] = static_cast<uint64_t>(std::max(interval_queue_max_, queued_));
+  s.in_flight[i] = static_cast<uint64_t>(in_system_);
+  s.replicas_ready[i] = ready_replicas_;
+  if (interval_latency_.count()) {
+    s.latency_p50_ms[i] = ToMillis(interval_latency_.Percentile(0.50));
+    s.latency_p95_ms[i] = ToMillis(interval_latency_.Percentile(0.95));
+    s.latency_p99_ms[i] = ToMillis(interval_latency_.Percentile(0.99));
+  }
+  interval_latency_.Reset();
+  interval_queue_area_ = interval_busy_area_ = 0;
+  interval_queue_max_ = queued_;
+  ++interval_index_;
+  interval_end_ += interval_;
+}
+
+void MetricsRecorder::OnArrival(Nanos now, const Request& r) {
+  if (InSeries(now)) ++out_.series.offered[IntervalIndex(now)];
+  if (!r.in_window) return;
+  ++out_.summary.offered;
+  ++tenant_counts_[r.tenant].offered;
+  ++route_counts_[static_cast<int>(r.route)].offered;
+}
+
+void MetricsRecorder::OnReject(Nanos now, const Request& r, FailureCause cause) {
+  const int c = static_cast<int>(cause);
+  if (InSeries(now)) {
+    ++out_.series.rejected[IntervalIndex(now)];
+    ++out_.series.rejected_by_cause[c][IntervalIndex(now)];
+  }
+  if (!r.in_window) return;
+  for (OutcomeCounts* counts : {&out_.summary, &tenant_counts_[r.tenant], &route_counts_[static_cast<int>(r.route)]}) {
+    ++counts->rejected;
+    ++counts->by_cause[c];
+  }
+}
+
+void MetricsRecorder::OnServiceStart(Nanos now, const Request& r) {
+  if (!r.in_window) return;
+  out_.queue_wait.Record(now - r.arrival);
+  if (now > r.arrival) ++out_.waited;
+}
+
+void MetricsRecorder::OnComplete(Nanos now, const Request& r) {
+  const Nanos latency = now - r.arrival;
+  if (InSeries(now)) {
+    ++out_.series.completed[IntervalIndex(now)];
+    interval_latency_.Record(latency);
+  }
+  if (!r.in_window) return;
+  ++out_.summary.completed;
+  ++tenant_counts_[r.tenant].completed;
+  ++route_counts_[static_cast<int>(r.route)].completed;
+  out_.latency.Record(latency);
+  out_.service.Record(now - r.service_start);
+}
+
+void MetricsRecorder::Finish(Nanos end, uint64_t in_flight_window) {
+  Advance(std::max(end, duration_));
+  while (interval_index_ < out_.series.size()) CloseInterval();  // a partial last interval
+  const double window = static_cast<double>(duration_ - warmup_);
+  out_.mean_in_system = window > 0 ? window_in_system_area_ / window : 0;
+  out_.utilization = window > 0 && total_workers_ > 0 ? window_busy_area_ / (window * total_workers_) : 0;
+  out_.in_flight_at_end = in_flight_window;
+  for (size_t i = 0; i < tenant_ids_.size(); ++i) out_.by_tenant[tenant_ids_[i]] = tenant_counts_[i];
+  for (int i = 0; i < kRouteCount; ++i) {
+    if (route_counts_[i].offered) out_.by_route[RouteName(static_cast<Route>(i))] = route_counts_[i];
+  }
+  const OutcomeCounts& s = out_.summary;
+  SCALETWIN_CHECK(s.offered == s.completed + s.rejected + in_flight_window);
+}
+
+}  // namespace scaletwin::sim
