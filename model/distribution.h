@@ -36,7 +36,7 @@ class DurationDistribution {
   // Uniform pick among samples. REQUIRES: !samples.empty().
   static DurationDistribution Empirical(std::vector<Nanos> samples);
 
-  DurationDistribution() : DurationDistribution(Constant(0)) {}
+  DurationDistribution() = default;  // constant 0
 
   Nanos Sample(Rng& rng) const;
   Kind kind() const { return kind_; }

@@ -83,6 +83,7 @@ int64_t LogLinearHistogram::Percentile(double q) const {
   q = std::clamp(q, 0.0, 1.0);
   auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
   rank = std::clamp<uint64_t>(rank, 1, count_);
+  if (rank == count_) return max_;  // the maximum is kept exactly
   uint64_t seen = 0;
   for (int i = lo_index_; i <= hi_index_; ++i) {
     seen += counts_[i];

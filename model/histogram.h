@@ -44,7 +44,8 @@ class LogLinearHistogram {
   int64_t min() const { return count_ ? min_ : 0; }
   int64_t max() const { return count_ ? max_ : 0; }
   double Mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
-  // The value at rank ceil(q * count) (q in [0, 1]); 0 when empty.
+  // The value at rank ceil(q * count) (q in [0, 1]) to bucket resolution; the
+  // top rank returns the exact maximum; 0 when empty.
   int64_t Percentile(double q) const;
   // Fraction of recorded values strictly greater than `value`, to bucket resolution.
   double FractionAbove(int64_t value) const;

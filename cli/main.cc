@@ -1,0 +1,45 @@
+// scaletwin: command-line entry point; dispatches to one subcommand.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "model/run_result.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(scaletwin — simulate and verify a rate-limited service on Kubernetes
+
+usage: scaletwin <command> [options]
+
+commands:
+  run SCENARIO        run a scenario in the discrete-event simulator and write
+                      report.json and report.html
+  validate SCENARIO   check a scenario file and print what it describes
+  history             list recorded runs
+
+Run `scaletwin <command> --help` for the options of one command.
+Exit codes: 0 ok, 1 an expectation failed, 2 bad input.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace scaletwin::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::cout << kUsage;
+    return argc < 2 ? kExitBadInput : kExitOk;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::cout << "scaletwin " << scaletwin::kToolVersion << "\n";
+    return kExitOk;
+  }
+  const std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "run") return RunCommand(args);
+  if (command == "validate") return ValidateCommand(args);
+  if (command == "history") return HistoryCommand(args);
+  std::cerr << "scaletwin: unknown command \"" << command << "\"\n\n" << kUsage;
+  return kExitBadInput;
+}
