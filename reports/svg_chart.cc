@@ -88,7 +88,10 @@ std::vector<std::string> FormatTickLabels(const Ticks& ticks) {
   const double half_unit = 0.5 * std::pow(10.0, -decimals);
   for (double v : ticks.values) {
     double shown = v / scale;
-    if (std::abs(shown) < half_unit) shown = 0;  // k·step a hair below zero would print "-0"
+    if (std::abs(shown) < half_unit) {  // also catches k·step a hair below zero, which would print "-0"
+      labels.emplace_back("0");
+      continue;
+    }
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*f%s", decimals, shown, suffix);
     labels.emplace_back(buf);
