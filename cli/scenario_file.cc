@@ -88,7 +88,7 @@ Result<LoadedScenario> LoadScenarioFile(const std::string& path, const std::vect
   if (!scenario.ok()) {
     return Status::InvalidArgument(path + ": " + scenario.status().message());
   }
-  LoadedScenario out{std::move(*scenario), Sha256Hex(doc.dump()), path};
+  LoadedScenario out{std::move(*scenario), Sha256Hex(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)), path};
   return out;
 }
 

@@ -115,7 +115,7 @@ nlohmann::json DurationDistribution::ToJson() const {
 namespace {
 
 // One sample per line: a duration ("12ms") or a bare number of milliseconds.
-bool ParseSampleFile(const std::string& text, const std::string& path, std::vector<Nanos>& out,
+bool ParseSampleFile(const std::string& text, const std::string& path, Nanos max, std::vector<Nanos>& out,
                      ParseErrors& errors) {
   std::istringstream in(text);
   std::string line;
@@ -136,6 +136,11 @@ bool ParseSampleFile(const std::string& text, const std::string& path, std::vect
         return false;
       }
       d = static_cast<Nanos>(std::llround(ms * kNanosPerMilli));
+    }
+    if (*d > max) {
+      errors.AddMessage(path, "line " + std::to_string(line_no) + ": sample " + FormatDuration(*d) +
+                                  " is longer than " + FormatDuration(max));
+      return false;
     }
     out.push_back(*d);
   }
@@ -190,7 +195,7 @@ std::optional<DurationDistribution> ReadDistribution(const nlohmann::json& value
       Result<std::string> text = read_file(*file);
       if (!text.ok()) {
         errors.AddMessage(JoinPath(path, "file"), text.status().message());
-      } else if (ParseSampleFile(*text, JoinPath(path, "file"), samples, errors) && samples.empty()) {
+      } else if (ParseSampleFile(*text, JoinPath(path, "file"), kMax, samples, errors) && samples.empty()) {
         errors.AddMessage(JoinPath(path, "file"), "the sample file \"" + *file + "\" holds no samples");
       }
     }

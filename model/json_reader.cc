@@ -31,6 +31,27 @@ std::string EscapePointerToken(std::string_view key) {
   return out;
 }
 
+// nlohmann validates UTF-8 when parsing text, but values set programmatically
+// (e.g. from --set) are not; a report must never carry invalid UTF-8.
+bool IsValidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    size_t extra;
+    if (lead < 0x80) extra = 0;
+    else if ((lead & 0xE0) == 0xC0) extra = 1;
+    else if ((lead & 0xF0) == 0xE0) extra = 2;
+    else if ((lead & 0xF8) == 0xF0) extra = 3;
+    else return false;
+    if (extra > s.size() - i - 1) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
 std::string FormatNumber(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.10g", v);
@@ -62,12 +83,12 @@ std::string DescribeJson(const nlohmann::json& v) {
     case nlohmann::json::value_t::string: {
       std::string s = v.get<std::string>();
       if (s.size() > 40) s = s.substr(0, 37) + "...";
-      return "string " + nlohmann::json(s).dump();
+      return "string " + nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     case nlohmann::json::value_t::number_integer:
     case nlohmann::json::value_t::number_unsigned:
     case nlohmann::json::value_t::number_float: {
-      std::string s = v.dump();
+      std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       if (s.size() > 40) s = s.substr(0, 40);
       return "number " + s;
     }
@@ -105,8 +126,8 @@ std::optional<std::string> ObjectReader::String(std::string_view key, bool requi
     if (required && object_) errors_.AddMessage(JoinPath(path_, key), "required string is missing");
     return std::nullopt;
   }
-  if (!v->is_string()) {
-    errors_.Add(JoinPath(path_, key), "a string", DescribeJson(*v));
+  if (!v->is_string() || !IsValidUtf8(v->get_ref<const std::string&>())) {
+    errors_.Add(JoinPath(path_, key), "a UTF-8 string", DescribeJson(*v));
     return std::nullopt;
   }
   return v->get<std::string>();
@@ -146,6 +167,11 @@ std::optional<uint64_t> ObjectReader::Uint64(std::string_view key, bool required
   }
   if (v->is_number_unsigned()) return v->get<uint64_t>();
   if (v->is_number_integer() && v->get<int64_t>() >= 0) return static_cast<uint64_t>(v->get<int64_t>());
+  // An integral float such as 42.0 is the same integer; beyond 2^53 it is not exact.
+  if (v->is_number_float() && v->get<double>() >= 0 && v->get<double>() <= 9007199254740992.0 &&
+      std::nearbyint(v->get<double>()) == v->get<double>()) {
+    return static_cast<uint64_t>(v->get<double>());
+  }
   errors_.Add(p, "a non-negative integer below 2^64", DescribeJson(*v));
   return std::nullopt;
 }

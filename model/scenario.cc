@@ -132,6 +132,7 @@ void ParseTraceText(const std::string& text, const std::string& path, ParseConte
   std::string line;
   int line_no = 0;
   Nanos last = 0;
+  bool first_row = true;
   auto bad = [&](const std::string& msg) { ctx.errors.AddMessage(path, "line " + std::to_string(line_no) + ": " + msg); };
   while (std::getline(in, line)) {
     ++line_no;
@@ -140,7 +141,9 @@ void ParseTraceText(const std::string& text, const std::string& path, ParseConte
     std::istringstream fields(line);
     std::string ts, tenant, route, extra;
     if (!(fields >> ts)) continue;
-    if (line_no == 1 && !std::isdigit(static_cast<unsigned char>(ts[0])) && ts[0] != '.') continue;  // header row
+    const bool header = first_row && !std::isdigit(static_cast<unsigned char>(ts[0])) && ts[0] != '.';
+    first_row = false;
+    if (header) continue;  // e.g. "time,tenant,route"
     fields >> tenant >> route >> extra;
     char* end = nullptr;
     const double seconds = std::strtod(ts.c_str(), &end);
@@ -248,8 +251,9 @@ void ParsePods(const nlohmann::json& v, const std::string& path, ParseContext& c
   if (const nlohmann::json* q = r.Get("queue")) {
     if (q->is_string() && q->get<std::string>() == "unbounded") {
       p.queue_limit = -1;
-    } else if (q->is_number_integer() && q->get<int64_t>() >= 0 && q->get<int64_t>() <= 100'000'000) {
-      p.queue_limit = q->get<int64_t>();
+    } else if (q->is_number() && q->get<double>() >= 0 && q->get<double>() <= 100'000'000 &&
+               std::nearbyint(q->get<double>()) == q->get<double>()) {
+      p.queue_limit = static_cast<int64_t>(q->get<double>());
     } else {
       ctx.errors.Add(JoinPath(path, "queue"), "an integer in [0, 100000000] or \"unbounded\"", DescribeJson(*q));
     }
@@ -333,11 +337,12 @@ Result<Scenario> ParseScenario(const nlohmann::json& doc, const FileReader& read
     errors.AddMessage("/series_interval", "more than 1000000 intervals; choose a longer series_interval");
   }
 
+  // The implicit tenant exists before traffic is parsed, so traces may name it.
+  if (!r.Has("tenants")) s.tenants.push_back({"default", 1});
   ParseContext ctx{s, errors, read_file};
   for (const auto& [key, parse] : SectionParsers()) {
     if (const nlohmann::json* section = r.Get(key)) parse(*section, JoinPath("", key), ctx);
   }
-  if (s.tenants.empty() && !r.Has("tenants")) s.tenants.push_back({"default", 1});
   if (!r.Has("traffic")) errors.AddMessage("/traffic", "required section is missing");
   r.Finish();
   if (!errors.empty()) return errors.ToStatus("scenario");

@@ -209,3 +209,61 @@ TEST(ApplyOverride, BadPathsAreErrors) {
 
 }  // namespace
 }  // namespace scaletwin
+
+namespace scaletwin {
+namespace {
+
+TEST(ParseScenario, InvalidUtf8FromOverridesIsAnErrorNotACrash) {
+  nlohmann::json doc = nlohmann::json::parse(R"({"version": 1, "name": "t", "duration": "60s",
+    "traffic": { "rate": [ { "at": "0s", "qps": 100 } ] }})");
+  ASSERT_TRUE(ApplyOverride(doc, "description", "caf\xC3").ok());
+  Result<Scenario> s = ParseScenario(doc, [](const std::string&) -> Result<std::string> { return std::string(); });
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("/description: expected a UTF-8 string"), std::string::npos);
+  ASSERT_TRUE(ApplyOverride(doc, "description", "caf\xC3\xA9 ok").ok());
+  EXPECT_TRUE(ParseScenario(doc, [](const std::string&) -> Result<std::string> { return std::string(); }).ok());
+}
+
+}  // namespace
+}  // namespace scaletwin
+
+namespace scaletwin {
+namespace {
+
+const FileReader kFiles = [](const std::string& name) -> Result<std::string> {
+  if (name == "t.csv") return std::string("# replay of 2026-11-01\ntime,tenant\n0.5 default\n");
+  if (name == "slow.txt") return std::string("5ms\n2h\n");
+  return Status::NotFound("no such file: " + name);
+};
+
+nlohmann::json Doc(const char* extra_traffic_or_pods) {
+  nlohmann::json doc = nlohmann::json::parse(R"({"version": 1, "name": "t", "duration": "60s",
+    "traffic": { "rate": [ { "at": "0s", "qps": 100 } ] }})");
+  doc.update(nlohmann::json::parse(extra_traffic_or_pods));
+  return doc;
+}
+
+TEST(ParseScenario, IntegralFloatsAreIntegers) {
+  Result<Scenario> s = ParseScenario(Doc(R"({"seed": 42.0, "pods": {"queue": 64.0, "workers": 4.0}})"), kFiles);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->seed, 42u);
+  EXPECT_EQ(s->pods.queue_limit, 64);
+  EXPECT_FALSE(ParseScenario(Doc(R"({"pods": {"queue": 6.5}})"), kFiles).ok());
+}
+
+TEST(ParseScenario, TracesMayNameTheImplicitTenantAndHaveAHeaderAfterComments) {
+  Result<Scenario> s =
+      ParseScenario(Doc(R"({"traffic": {"arrivals": "trace", "trace_file": "t.csv"}})"), kFiles);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->traffic.trace.size(), 1u);
+  EXPECT_EQ(s->traffic.trace[0].tenant, 0);
+}
+
+TEST(ParseScenario, SampleFilesObeyTheSameBoundAsInlineSamples) {
+  Result<Scenario> s = ParseScenario(Doc(R"({"pods": {"service_time": {"dist": "empirical", "file": "slow.txt"}}})"), kFiles);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("line 2: sample 2h is longer than 1h"), std::string::npos) << s.status().message();
+}
+
+}  // namespace
+}  // namespace scaletwin

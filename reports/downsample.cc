@@ -13,8 +13,7 @@ std::vector<Point> DownsampleMinMax(const std::vector<Point>& points, size_t max
 
   // A bucket emits its min and max, plus a gap marker if it has missing data;
   // budgeting 3 per bucket only when gaps exist keeps the output bound exact.
-  const bool has_gaps =
-      std::any_of(points.begin(), points.end(), [](const Point& p) { return !std::isfinite(p.y); });
+  const bool has_gaps = std::any_of(points.begin(), points.end(), [](const Point& p) { return !std::isfinite(p.y); });
   const size_t buckets = max_points / (has_gaps ? 3 : 2);
 
   std::vector<Point> out;

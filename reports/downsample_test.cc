@@ -1,11 +1,11 @@
 #include "reports/downsample.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
-
-#include <gtest/gtest.h>
 
 namespace scaletwin::reports {
 namespace {

@@ -35,8 +35,8 @@ enum class Anchor {
 
 enum class Transform {
   kNone,
-  kPerSecond,            // count per interval → rate, so different intervals compare
-  kGapIfNoCompletions,   // latency percentiles: 0 in an interval with no completions means "no data"
+  kPerSecond,           // count per interval → rate, so different intervals compare
+  kGapIfNoCompletions,  // latency percentiles: 0 in an interval with no completions means "no data"
 };
 
 struct SeriesDef {
@@ -56,28 +56,42 @@ struct ChartDef {
   // member with a non-zero value becomes a series, labelled by its key.
   const char* expand = nullptr;
   Transform expand_transform = Transform::kNone;
+  bool integer = false;  // whole-number y ticks
 };
 
 const std::vector<ChartDef>& Charts() {
   static const std::vector<ChartDef> kCharts = {
-      {"traffic", "Requests: offered, completed, rejected", "requests / s",
+      {"traffic",
+       "Requests: offered, completed, rejected",
+       "requests / s",
        {{"offered", "series.offered", "#4e79a7", Anchor::kMid, Transform::kPerSecond},
         {"completed", "series.completed", "#59a14f", Anchor::kMid, Transform::kPerSecond},
         {"rejected", "series.rejected", "#e15759", Anchor::kMid, Transform::kPerSecond}}},
       {"rejections", "Rejections by cause", "requests / s", {}, "series.rejected_by_cause", Transform::kPerSecond},
-      {"latency", "Latency percentiles (arrival to completion)", "latency (ms)",
+      {"latency",
+       "Latency percentiles (arrival to completion)",
+       "latency (ms)",
        {{"p50", "series.latency_ms.p50", "#4e79a7", Anchor::kMid, Transform::kGapIfNoCompletions},
         {"p95", "series.latency_ms.p95", "#f28e2b", Anchor::kMid, Transform::kGapIfNoCompletions},
         {"p99", "series.latency_ms.p99", "#e15759", Anchor::kMid, Transform::kGapIfNoCompletions}}},
-      {"queue", "Queue length (all pods)", "requests waiting",
+      {"queue",
+       "Queue length (all pods)",
+       "requests waiting",
        {{"mean", "series.queue_length_mean", "#4e79a7"}, {"max", "series.queue_length_max", "#e15759"}}},
-      {"work", "Busy workers and requests in flight", "requests",
+      {"work",
+       "Busy workers and requests in flight",
+       "requests",
        {{"busy workers (mean)", "series.busy_workers_mean", "#59a14f"},
         {"in flight (end of interval)", "series.in_flight", "#b07aa1", Anchor::kEnd}}},
-      {"replicas", "Replicas", "pods",
+      {"replicas",
+       "Replicas",
+       "pods",
        {{"ready", "series.replicas_ready", "#4e79a7", Anchor::kEnd},
         {"desired", "series.replicas_desired", "#f28e2b", Anchor::kEnd},
-        {"total", "series.replicas_total", "#9c755f", Anchor::kEnd}}},
+        {"total", "series.replicas_total", "#9c755f", Anchor::kEnd}},
+       nullptr,
+       Transform::kNone,
+       /*integer=*/true},
   };
   return kCharts;
 }
@@ -128,8 +142,8 @@ const std::vector<RowDef>& SummaryRows() {
 // Top-level keys with a dedicated section; any other array of objects gets a
 // generic table.
 const std::set<std::string>& KnownKeys() {
-  static const std::set<std::string> kKeys = {"schema", "tool", "mode", "scenario", "summary", "tenants", "routes",
-                                              "series", "histograms", "expectations", "passed"};
+  static const std::set<std::string> kKeys = {"schema", "tool",   "mode",       "scenario",     "summary", "tenants",
+                                              "routes", "series", "histograms", "expectations", "passed"};
   return kKeys;
 }
 
@@ -174,37 +188,48 @@ std::string Printf(const char* fmt, double v) {
   return buf;
 }
 
-// 1234567 → "1,234,567"; commas because the page has no locale.
-std::string GroupThousands(std::string digits) {
-  size_t start = digits[0] == '-' ? 1 : 0;
-  const size_t dot = std::min(digits.find('.'), digits.size());
-  for (size_t i = dot; i > start + 3;) {
-    i -= 3;
-    digits.insert(i, ",");
+// "-1234567.5" → "-1,234,567.5"; commas because the page has no locale.
+std::string GroupThousands(const std::string& number) {
+  const size_t sign = !number.empty() && number[0] == '-' ? 1 : 0;
+  const size_t int_end = std::min(number.find('.'), number.size());
+  std::string out = number.substr(0, sign);
+  for (size_t i = sign; i < int_end; ++i) {
+    if (i > sign && (int_end - i) % 3 == 0) out += ',';
+    out += number[i];
   }
-  return digits;
+  out.append(number, int_end, std::string::npos);
+  return out;
 }
 
-// Enough significant digits to compare runs by eye, no float noise.
+// Three to four significant digits, enough to compare runs by eye, with
+// trailing zeros dropped ("25 ms", "35.1 ms", "1.25 %") and no float noise.
 std::string FormatNumber(double v) {
   if (!std::isfinite(v)) return std::isnan(v) ? "NaN" : (v > 0 ? "∞" : "−∞");
-  if (v == std::floor(v) && std::abs(v) < 1e15) return GroupThousands(Printf("%.0f", v));
   const double a = std::abs(v);
   if (a >= 1000) return GroupThousands(Printf("%.0f", v));
-  if (a >= 100) return Printf("%.1f", v);
-  if (a >= 1) return Printf("%.2f", v);
-  return Printf("%.3g", v);
+  std::string s = a >= 100 ? Printf("%.1f", v) : a >= 1 ? Printf("%.2f", v) : Printf("%.3g", v);
+  if (s.find('.') != std::string::npos && s.find('e') == std::string::npos) {
+    s.erase(s.find_last_not_of('0') + 1);
+    if (s.back() == '.') s.pop_back();
+  }
+  return s == "-0" ? "0" : s;
 }
 
 std::string FormatValue(std::optional<double> v, Format f) {
   if (!v) return "—";
   switch (f) {
-    case Format::kCount: return FormatNumber(*v);
-    case Format::kNumber: return FormatNumber(*v);
-    case Format::kMs: return FormatNumber(*v) + " ms";
-    case Format::kRate: return FormatNumber(*v) + " req/s";
-    case Format::kPercent: return std::isfinite(*v) ? Printf("%.2f", *v * 100) + " %" : FormatNumber(*v);
-    case Format::kSeconds: return FormatNumber(*v) + " s";
+    case Format::kCount:
+      return FormatNumber(*v);
+    case Format::kNumber:
+      return FormatNumber(*v);
+    case Format::kMs:
+      return FormatNumber(*v) + " ms";
+    case Format::kRate:
+      return FormatNumber(*v) + " req/s";
+    case Format::kPercent:
+      return FormatNumber(*v * 100) + " %";
+    case Format::kSeconds:
+      return FormatNumber(*v) + " s";
   }
   return FormatNumber(*v);
 }
@@ -287,7 +312,8 @@ void Header(std::string& out, const Run& main, const Run* overlay, const HtmlCon
   if (const std::string h = Str(Find(r, "scenario.hash")); !h.empty())
     fact("Scenario hash", "<span class=\"mono\">" + HtmlEscape(h) + "</span>");
   if (auto d = Num(Find(r, "scenario.duration_s"))) fact("Duration", FormatValue(d, Format::kSeconds));
-  if (auto w = Num(Find(r, "scenario.warmup_s"))) fact("Warm-up (excluded from summary)", FormatValue(w, Format::kSeconds));
+  if (auto w = Num(Find(r, "scenario.warmup_s")))
+    fact("Warm-up (excluded from summary)", FormatValue(w, Format::kSeconds));
   if (auto i = Num(Find(r, "series.interval_s"))) fact("Series interval", FormatValue(i, Format::kSeconds));
   if (const std::string tool = Str(Find(r, "tool.name")); !tool.empty())
     fact("Tool", HtmlEscape(tool + " " + Str(Find(r, "tool.version"))));
@@ -296,8 +322,8 @@ void Header(std::string& out, const Run& main, const Run* overlay, const HtmlCon
   fact("Machine", HtmlEscape(ctx.machine));
   if (overlay) {
     const json& o = *overlay->report;
-    std::string text = "solid lines: <b>" + HtmlEscape(main.label) + "</b>; dashed lines: <b>" +
-                       HtmlEscape(overlay->label) + "</b>";
+    std::string text =
+        "solid lines: <b>" + HtmlEscape(main.label) + "</b>; dashed lines: <b>" + HtmlEscape(overlay->label) + "</b>";
     const std::string oname = Str(Find(o, "scenario.name")), ohash = Str(Find(o, "scenario.hash"));
     if (oname != name || ohash != Str(Find(r, "scenario.hash"))) {
       text += " <span class=\"warning\">the overlay ran a different scenario: " + HtmlEscape(oname) +
@@ -335,8 +361,9 @@ void Expectations(std::string& out, const std::vector<Run>& runs) {
     if (runs.size() > 1) out += "<h3>" + HtmlEscape(run.label) + "</h3>\n";
     out += "<p>" + std::to_string(list->size() - failed) + " of " + std::to_string(list->size()) + " passed" +
            (failed ? ", <b>" + std::to_string(failed) + " failed</b>" : std::string()) + ".</p>\n";
-    out += "<table class=\"expectations\">\n<tr><th>metric</th><th>bound</th><th>actual</th><th>result</th>"
-           "<th>description</th></tr>\n";
+    out +=
+        "<table class=\"expectations\">\n<tr><th>metric</th><th>bound</th><th>actual</th><th>result</th>"
+        "<th>description</th></tr>\n";
     for (const json& e : *list) {
       if (!e.is_object()) continue;
       const json* p = Find(e, "passed");
@@ -391,16 +418,20 @@ void SummaryTable(std::string& out, const std::vector<Run>& runs) {
         }
       }
       for (const std::string& k : keys) {
-        row(label.substr(0, label.size() - 1) + " " + k, [&](const json& r) -> std::optional<double> {
-          const json* obj = Find(r, def.path);
-          if (!obj || !obj->is_object()) return std::nullopt;
-          auto it = obj->find(k);
-          return it == obj->end() ? std::nullopt : Num(&*it);
-        }, def.format, /*sub=*/true);
+        row(
+            label.substr(0, label.size() - 1) + " " + k,
+            [&](const json& r) -> std::optional<double> {
+              const json* obj = Find(r, def.path);
+              if (!obj || !obj->is_object()) return std::nullopt;
+              auto it = obj->find(k);
+              return it == obj->end() ? std::nullopt : Num(&*it);
+            },
+            def.format, /*sub=*/true);
       }
       continue;
     }
-    row(label, [&](const json& r) { return Num(Find(r, def.path)); }, def.format, /*sub=*/false);
+    row(
+        label, [&](const json& r) { return Num(Find(r, def.path)); }, def.format, /*sub=*/false);
   }
   out += "</table>\n</section>\n";
 }
@@ -487,6 +518,7 @@ void ChartsSection(std::string& out, const std::vector<Run>& runs) {
     chart.id = def.id;
     chart.title = def.title;
     chart.y_label = def.y_label;
+    chart.y_integer = def.integer;
     chart.x_min = 0;
     if (x_max > 0) chart.x_max = x_max;
     // Series first, then runs, so "p99 · sim" sits next to "p99 · real" in the legend.
@@ -569,9 +601,12 @@ void GenericTables(std::string& out, const std::vector<Run>& runs) {
         out += failed ? "<tr class=\"failed\">" : "<tr>";
         for (const std::string& c : cols) {
           auto v = row.find(c);
-          if (v == row.end()) out += "<td></td>";
-          else if (v->is_boolean() && c == "passed") out += "<td>" + Badge(v->get<bool>()) + "</td>";
-          else out += std::string(v->is_number() ? "<td class=\"num\">" : "<td>") + FormatCell(*v) + "</td>";
+          if (v == row.end())
+            out += "<td></td>";
+          else if (v->is_boolean() && c == "passed")
+            out += "<td>" + Badge(v->get<bool>()) + "</td>";
+          else
+            out += std::string(v->is_number() ? "<td class=\"num\">" : "<td>") + FormatCell(*v) + "</td>";
         }
         out += "</tr>\n";
       }
@@ -610,8 +645,9 @@ std::string Render(const json& report, const HtmlContext& ctx) {
   std::string out;
   out.reserve(64 * 1024);
   const std::string name = Str(Find(report, "scenario.name"));
-  out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out +=
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += "<title>" + HtmlEscape(name.empty() ? "scaletwin report" : name + " — scaletwin report") + "</title>\n";
   out += "<style>" + std::string(kCss) + "</style>\n</head>\n<body>\n<main>\n";
   Header(out, runs[0], overlay, ctx);

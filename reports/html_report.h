@@ -24,10 +24,9 @@
 //  - Never throws.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace scaletwin::reports {
 

@@ -14,9 +14,8 @@
 // in `ctx` go only into the page.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "model/status.h"
 #include "reports/html_report.h"

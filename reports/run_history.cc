@@ -126,9 +126,9 @@ std::string FormatIso8601Utc(std::chrono::system_clock::time_point t) {
   }
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  char buf[96];  // sized for any int year, so the compiler can prove no truncation
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   return buf;
 }
 
@@ -176,9 +176,9 @@ Status RunHistory::Migrate() {
   version = ReadSchemaVersion(db_);  // another process may have migrated while we waited for the lock
   if (!version.ok()) return version.status();
   if (*version > kHistorySchemaVersion || *version < 0) {
-    return Status(StatusCode::kFailedPrecondition,
-                  db_.path() + ": history schema version " + std::to_string(*version) +
-                      " is newer than this scaletwin understands (" + std::to_string(kHistorySchemaVersion) + ")");
+    return Status(StatusCode::kFailedPrecondition, db_.path() + ": history schema version " + std::to_string(*version) +
+                                                       " is newer than this scaletwin understands (" +
+                                                       std::to_string(kHistorySchemaVersion) + ")");
   }
   for (int v = *version; v < kHistorySchemaVersion; ++v) {
     if (Status s = db_.Exec(kMigrations[v]); !s.ok()) return s;
@@ -195,14 +195,13 @@ Status RunHistory::Record(const HistoryEntry& e) {
   if (!st.ok()) return st.status();
   // Counts above 2^63 cannot happen (that many requests would take centuries
   // to simulate); the casts keep the bit pattern either way.
-  for (Status s : {st->BindText(1, e.started_at_utc), st->BindText(2, e.scenario_name),
-                   st->BindText(3, e.scenario_hash), st->BindText(4, e.mode),
-                   st->BindInt64(5, static_cast<int64_t>(e.seed)), st->BindDouble(6, e.duration_s),
-                   st->BindDouble(7, e.wall_seconds), st->BindInt64(8, static_cast<int64_t>(e.offered)),
-                   st->BindInt64(9, static_cast<int64_t>(e.completed)),
-                   st->BindInt64(10, static_cast<int64_t>(e.rejected)), st->BindDouble(11, e.latency_p50_ms),
-                   st->BindDouble(12, e.latency_p99_ms), st->BindInt64(13, e.passed ? 1 : 0),
-                   st->BindText(14, e.report_dir)}) {
+  for (Status s :
+       {st->BindText(1, e.started_at_utc), st->BindText(2, e.scenario_name), st->BindText(3, e.scenario_hash),
+        st->BindText(4, e.mode), st->BindInt64(5, static_cast<int64_t>(e.seed)), st->BindDouble(6, e.duration_s),
+        st->BindDouble(7, e.wall_seconds), st->BindInt64(8, static_cast<int64_t>(e.offered)),
+        st->BindInt64(9, static_cast<int64_t>(e.completed)), st->BindInt64(10, static_cast<int64_t>(e.rejected)),
+        st->BindDouble(11, e.latency_p50_ms), st->BindDouble(12, e.latency_p99_ms), st->BindInt64(13, e.passed ? 1 : 0),
+        st->BindText(14, e.report_dir)}) {
     if (!s.ok()) return s;
   }
   Result<bool> done = st->Step();

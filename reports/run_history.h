@@ -21,10 +21,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "model/status.h"
 #include "reports/sqlite_db.h"
@@ -38,17 +37,17 @@ struct HistoryEntry {
   std::string started_at_utc;  // ISO 8601 UTC, see FormatIso8601Utc; orders the history
   std::string scenario_name;
   std::string scenario_hash;
-  std::string mode;            // "sim" or "real"
+  std::string mode;  // "sim" or "real"
   uint64_t seed = 0;
-  double duration_s = 0;       // simulated / scenario duration
-  double wall_seconds = 0;     // how long the run took on the wall clock
-  uint64_t offered = 0;        // summary.requests.*: arrivals in [warmup, duration)
+  double duration_s = 0;    // simulated / scenario duration
+  double wall_seconds = 0;  // how long the run took on the wall clock
+  uint64_t offered = 0;     // summary.requests.*: arrivals in [warmup, duration)
   uint64_t completed = 0;
   uint64_t rejected = 0;
   double latency_p50_ms = 0;
   double latency_p99_ms = 0;
-  bool passed = false;         // every expectation held
-  std::string report_dir;      // where report.json / report.html were written
+  bool passed = false;     // every expectation held
+  std::string report_dir;  // where report.json / report.html were written
 
   bool operator==(const HistoryEntry&) const = default;
 };

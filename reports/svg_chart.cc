@@ -23,8 +23,10 @@ double NiceNumber(double x, bool round) {
   const double magnitude = std::pow(10.0, exponent);
   const double f = x / magnitude;
   double nice;
-  if (round) nice = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
-  else nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
+  if (round)
+    nice = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
+  else
+    nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
   return nice * magnitude;
 }
 
@@ -50,9 +52,9 @@ struct Extent {
 
 }  // namespace
 
-Ticks NiceTicks(double lo, double hi, int target) {
+Ticks NiceTicks(double lo, double hi, int target, bool integer) {
   Ticks t;
-  if (!std::isfinite(lo) || !std::isfinite(hi)) return NiceTicks(0, 1, target);
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return NiceTicks(0, 1, target, integer);
   if (hi < lo) std::swap(lo, hi);
   if (hi == lo) {
     const double pad = lo == 0 ? 0.5 : std::abs(lo) * 0.1;
@@ -60,15 +62,16 @@ Ticks NiceTicks(double lo, double hi, int target) {
     hi += pad;
   }
   const double span = hi - lo;
-  if (!std::isfinite(span)) return NiceTicks(0, 1, target);
+  if (!std::isfinite(span)) return NiceTicks(0, 1, target, integer);
   target = std::clamp(target, 1, kMaxTicks - 1);
   t.step = NiceNumber(span / target, /*round=*/true);
+  if (integer) t.step = std::max(t.step, 1.0);
   // The epsilon keeps a bound that is already a multiple of step (up to float
   // noise) from growing an extra, empty tick interval.
   auto k_lo = static_cast<long long>(std::floor(lo / t.step + 1e-9));
   auto k_hi = static_cast<long long>(std::ceil(hi / t.step - 1e-9));
   if (k_hi <= k_lo) k_hi = k_lo + 1;
-  if (k_hi - k_lo > kMaxTicks) return NiceTicks(0, 1, target);  // only reachable through float corner cases
+  if (k_hi - k_lo > kMaxTicks) return NiceTicks(0, 1, target, integer);  // only reachable through float corner cases
   t.lo = static_cast<double>(k_lo) * t.step;
   t.hi = static_cast<double>(k_hi) * t.step;
   for (long long k = k_lo; k <= k_hi; ++k) t.values.push_back(static_cast<double>(k) * t.step);
@@ -79,9 +82,12 @@ std::vector<std::string> FormatTickLabels(const Ticks& ticks) {
   const double max_abs = std::max(std::abs(ticks.lo), std::abs(ticks.hi));
   double scale = 1;
   const char* suffix = "";
-  if (max_abs >= 1e10) scale = 1e9, suffix = "G";
-  else if (max_abs >= 1e7) scale = 1e6, suffix = "M";
-  else if (max_abs >= 1e4) scale = 1e3, suffix = "k";
+  if (max_abs >= 1e10)
+    scale = 1e9, suffix = "G";
+  else if (max_abs >= 1e7)
+    scale = 1e6, suffix = "M";
+  else if (max_abs >= 1e4)
+    scale = 1e3, suffix = "k";
   const double step = ticks.step / scale;
   const int decimals = step > 0 ? std::clamp(static_cast<int>(-std::floor(std::log10(step) + 1e-9)), 0, 12) : 0;
   std::vector<std::string> labels;
@@ -123,8 +129,11 @@ std::string RenderLineChart(const LineChart& chart) {
   double y1 = chart.y_max.value_or(ys.empty() ? 1 : ys.hi);
   if (chart.y_include_zero && !chart.y_min) y0 = std::min(y0, 0.0);
   if (chart.y_include_zero && !chart.y_max) y1 = std::max(y1, 0.0);
+  // Headroom, so a flat series at its maximum (1 replica all run long) is not
+  // drawn on top of the plot's border.
+  if (!chart.y_max && has_data && y1 > y0) y1 += (y1 - y0) * 0.04;
 
-  const Ticks yt = NiceTicks(y0, y1, 5);
+  const Ticks yt = NiceTicks(y0, y1, 5, chart.y_integer);
   const std::vector<std::string> ylabels = FormatTickLabels(yt);
   // The y axis spans the tick range (so the top gridline is labelled); the x
   // axis keeps the exact domain so a run's end is the chart's right edge.
@@ -234,8 +243,8 @@ std::string RenderLineChart(const LineChart& chart) {
     const ChartSeries& s = chart.series[i];
     const std::string color = HtmlEscape(s.color.empty() ? PaletteColor(i) : s.color);
     const std::vector<Point> pts = DownsampleMinMax(s.points, chart.max_points);
-    out += "<g class=\"series\" stroke=\"" + color + "\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") +
-           "><title>" + HtmlEscape(s.label) + "</title>";
+    out += "<g class=\"series\" stroke=\"" + color + "\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "><title>" +
+           HtmlEscape(s.label) + "</title>";
     // One polyline per run of finite points; a lone point becomes a dot.
     size_t i0 = 0;
     while (i0 < pts.size()) {

@@ -8,7 +8,7 @@
 //
 //   LineChart c;
 //   c.id = "latency";  c.title = "Latency";  c.y_label = "ms";
-//   c.series.push_back({.label = "p99", .points = pts});
+//   c.series.push_back({"p99", pts, "#e15759", /*dashed=*/false});
 //   html += RenderLineChart(c);
 //
 // Series longer than max_points are reduced with DownsampleMinMax so spikes
@@ -32,8 +32,9 @@ struct Ticks {
 };
 
 // Ticks covering [lo, hi] with about `target` intervals and a step of 1, 2 or
-// 5 × 10^k. A degenerate or non-finite range is widened to something drawable.
-Ticks NiceTicks(double lo, double hi, int target = 5);
+// 5 × 10^k (at least 1 when `integer`, for counts of pods and the like). A
+// degenerate or non-finite range is widened to something drawable.
+Ticks NiceTicks(double lo, double hi, int target = 5, bool integer = false);
 
 // One label per tick value, formatted alike: the same number of decimals
 // (just enough for the step) and a shared k/M/G suffix for large axes, so an
@@ -59,6 +60,7 @@ struct LineChart {
   std::optional<double> x_min, x_max;  // axis domain; default: the data's extent
   std::optional<double> y_min, y_max;  // default: the data's extent, see y_include_zero
   bool y_include_zero = true;          // counts and latencies read wrong without a zero baseline
+  bool y_integer = false;              // whole-number y ticks (pods, queue slots)
   int width = 760, height = 280;       // SVG user units (pixels at 100 %)
   size_t max_points = 2000;            // per series, after DownsampleMinMax
 };

@@ -1,11 +1,11 @@
 #include "reports/svg_chart.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <limits>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace scaletwin::reports {
 namespace {
@@ -86,6 +86,13 @@ TEST(NiceTicks, AlwaysEncloseTheDataWithAFewNiceSteps) {
   }
 }
 
+TEST(NiceTicks, IntegerAxesNeverStepBelowOne) {
+  const Ticks t = NiceTicks(0, 1.04, 5, /*integer=*/true);
+  EXPECT_DOUBLE_EQ(t.step, 1);
+  EXPECT_EQ(t.values, (std::vector<double>{0, 1, 2}));
+  EXPECT_DOUBLE_EQ(NiceTicks(0, 40, 5, /*integer=*/true).step, 10);
+}
+
 TEST(FormatTickLabels, UsesJustEnoughDecimalsAndNoNegativeZero) {
   EXPECT_EQ(FormatTickLabels(NiceTicks(0, 1, 10)),
             (std::vector<std::string>{"0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"}));
@@ -98,12 +105,20 @@ TEST(FormatTickLabels, SharesAThousandsSuffixOnLargeAxes) {
   EXPECT_EQ(FormatTickLabels(NiceTicks(0, 3e7, 3)), (std::vector<std::string>{"0", "10M", "20M", "30M"}));
 }
 
+ChartSeries Series(const std::string& label, std::string color = "", bool dashed = false) {
+  ChartSeries s;
+  s.label = label;
+  s.color = std::move(color);
+  s.dashed = dashed;
+  return s;
+}
+
 LineChart TwoSeriesChart() {
   LineChart c;
   c.id = "t";
   c.title = "Latency";
   c.y_label = "latency (ms)";
-  ChartSeries a{.label = "p50", .points = {}}, b{.label = "p99 <b>", .points = {}, .color = "#123456", .dashed = true};
+  ChartSeries a = Series("p50"), b = Series("p99 <b>", "#123456", /*dashed=*/true);
   for (int i = 0; i < 10; ++i) {
     a.points.push_back({static_cast<double>(i), static_cast<double>(i)});
     b.points.push_back({static_cast<double>(i), 2.0 * i});
@@ -132,7 +147,7 @@ TEST(RenderLineChart, DrawsAxesLegendAndOneLinePerSeries) {
 
 TEST(RenderLineChart, BreaksTheLineAtGapsAndDotsLonePoints) {
   LineChart c;
-  ChartSeries s{.label = "x", .points = {}};
+  ChartSeries s = Series("x");
   const double nan = std::numeric_limits<double>::quiet_NaN();
   s.points = {{0, 1}, {1, 2}, {2, nan}, {3, 4}, {4, 5}, {5, nan}, {6, 3}};
   c.series = {s};
@@ -144,14 +159,16 @@ TEST(RenderLineChart, BreaksTheLineAtGapsAndDotsLonePoints) {
 
 TEST(RenderLineChart, SaysNoDataWhenThereIsNone) {
   LineChart c;
-  c.series = {ChartSeries{.label = "empty", .points = {}}};
+  c.series = {Series("empty")};
   const std::string svg = RenderLineChart(c);
   EXPECT_NE(svg.find("no data"), std::string::npos);
   EXPECT_EQ(Count(svg, "<polyline"), 0u);
   EXPECT_NE(svg.find(">empty</text>"), std::string::npos);
 }
 
-TEST(RenderLineChart, IsDeterministic) { EXPECT_EQ(RenderLineChart(TwoSeriesChart()), RenderLineChart(TwoSeriesChart())); }
+TEST(RenderLineChart, IsDeterministic) {
+  EXPECT_EQ(RenderLineChart(TwoSeriesChart()), RenderLineChart(TwoSeriesChart()));
+}
 
 }  // namespace
 }  // namespace scaletwin::reports

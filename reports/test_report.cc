@@ -1,11 +1,10 @@
 #include "reports/test_report.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 namespace scaletwin::reports::testing {
 
@@ -65,9 +64,9 @@ nlohmann::json SampleReport() {
 
 std::string NewTempDir(const std::string& name) {
   static std::atomic<int> counter{0};
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                                    ("scaletwin_reports_" + name + "_" + std::to_string(::getpid()) + "_" +
-                                     std::to_string(counter++));
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) /
+      ("scaletwin_reports_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();

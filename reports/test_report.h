@@ -2,9 +2,8 @@
 // and unique scratch directories. Test-only; not part of scaletwin_reports.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace scaletwin::reports::testing {
 

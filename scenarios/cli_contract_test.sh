@@ -23,7 +23,7 @@ expect_in() {  # expect_in NAME FILE TEXT
     echo "FAIL $1: \"$3\" not in $2:"; sed 's/^/  | /' "$2" | head -20; failures=$((failures + 1)); fi
 }
 
-short="--set duration=40s --set warmup=5s"
+short="--set duration=40s --set warmup=5s --set expect=[]"
 check det1 0 -- "$bin" run "$scen/flash-sale.json" --quiet --no-history --out a $short
 check det2 0 -- "$bin" run "$scen/flash-sale.json" --quiet --no-history --out b $short
 if cmp -s a/report.json b/report.json; then passes=$((passes + 1)); else echo "FAIL determinism: reports differ"; failures=$((failures + 1)); fi
@@ -36,8 +36,8 @@ check expect_fail 1 -- "$bin" run "$scen/mmc-check.json" --no-history --out d --
 expect_in expect_fail expect_fail.out "FAIL"
 
 # History: two recorded runs, listed newest first.
-check hist_run1 0 -- "$bin" run "$scen/erlang-b.json" --quiet --out e --set duration=30s --set warmup=1s --history h.sqlite
-check hist_run2 0 -- "$bin" run "$scen/erlang-b.json" --quiet --out e --set duration=30s --set warmup=1s --history h.sqlite --seed 3
+check hist_run1 0 -- "$bin" run "$scen/erlang-b.json" --quiet --out e --set duration=30s --set warmup=1s --set expect=[] --history h.sqlite
+check hist_run2 0 -- "$bin" run "$scen/erlang-b.json" --quiet --out e --set duration=30s --set warmup=1s --set expect=[] --history h.sqlite --seed 3
 check hist 0 -- "$bin" history --history h.sqlite --scenario erlang-b
 expect_in hist hist.out "erlang-b"
 [ "$(grep -c erlang-b hist.out)" -eq 2 ] && passes=$((passes + 1)) || { echo "FAIL history: want 2 rows"; failures=$((failures + 1)); }

@@ -1,9 +1,51 @@
 #include "sim/event_queue.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 namespace scaletwin::sim {
+
+EventQueue::EventQueue() : buckets_(new Bucket[kBuckets]) {}
+
+int EventQueue::Redistribute(Bucket& b) {
+  Chunk* chunk = b.head;
+  Chunk* const tail = b.tail;
+  const uint32_t tail_used = b.tail_used;
+  const Event first = b.first;
+  b = Bucket{};
+  // Every event goes to a lower level (they all share base_'s digits from this
+  // bucket's level up), and those buckets are empty: copying in order keeps
+  // each bucket in push order.
+  Place(first);
+  for (;;) {
+    const uint32_t n = chunk == tail ? tail_used : kChunkEvents;
+    for (uint32_t i = 0; i < n; ++i) Place(chunk->events[i]);
+    Chunk* const next = chunk->next;
+    FreeChunk(chunk);
+    if (chunk == tail) break;
+    chunk = next;
+  }
+  return static_cast<int>(base_ & (kDigits - 1));
+}
+
+void EventQueue::Reserve(size_t n) {
+  const size_t wanted = n / kChunkEvents + 64;  // + partly used chunks of non-empty buckets
+  if (wanted > chunks_allocated_) AllocateChunks(wanted - chunks_allocated_);
+}
+
+EventQueue::Chunk* EventQueue::AllocateChunks(size_t min_chunks) {
+  // Slabs grow geometrically (1.5x the total) so a queue that reaches 10^6
+  // pending events does a few dozen allocations, not 60 000.
+  const size_t n = std::max({min_chunks, size_t{64}, chunks_allocated_ / 2});
+  Chunk* slab = new Chunk[n];  // default-initialised: pages are touched only when used
+  slabs_.emplace_back(slab);
+  for (size_t i = 0; i + 1 < n; ++i) slab[i].next = &slab[i + 1];
+  slab[n - 1].next = free_;
+  free_ = slab;
+  chunks_allocated_ += n;
+  return free_;
+}
 
 void EventQueue::PastEventAbort(Nanos time) const {
   // An event in the past is a model bug; continuing would corrupt causality.
