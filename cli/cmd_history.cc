@@ -66,10 +66,10 @@ options)");
     std::cout << "no runs recorded in " << path << "\n";
     return kExitOk;
   }
-  std::printf("%-5s %-20s %-24s %-8s %-5s %12s %10s %10s %10s %-4s %s\n", "id", "started (UTC)", "scenario", "hash",
+  std::printf("%-5s %-24s %-24s %-8s %-5s %12s %10s %10s %10s %-4s %s\n", "id", "started (UTC)", "scenario", "hash",
               "mode", "seed", "offered", "rejected", "p99 ms", "ok", "reports");
   for (const auto& e : *rows) {
-    std::printf("%-5lld %-20s %-24s %-8s %-5s %12llu %10llu %10llu %10.3f %-4s %s\n", static_cast<long long>(e.id),
+    std::printf("%-5lld %-24s %-24s %-8s %-5s %12llu %10llu %10llu %10.3f %-4s %s\n", static_cast<long long>(e.id),
                 e.started_at_utc.c_str(), e.scenario_name.c_str(), e.scenario_hash.substr(0, 8).c_str(),
                 e.mode.c_str(), static_cast<unsigned long long>(e.seed), static_cast<unsigned long long>(e.offered),
                 static_cast<unsigned long long>(e.rejected), e.latency_p99_ms, e.passed ? "yes" : "NO",

@@ -34,15 +34,6 @@ Exit codes: 0 all expectations passed, 1 an expectation failed, 2 bad input.
 
 options)";
 
-std::string UtcNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string MachineLine() {
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
@@ -87,7 +78,7 @@ int RunCommand(const std::vector<std::string>& args) {
   const Scenario& scenario = loaded->scenario;
   if (out_dir.empty()) out_dir = (std::filesystem::path("out") / scenario.name).string();
 
-  const std::string started = UtcNow();
+  const std::string started = reports::FormatIso8601Utc(std::chrono::system_clock::now());
   const auto wall_start = std::chrono::steady_clock::now();
   ProgressLine progress("sim", quiet);
   RunResult result = sim::Run(scenario, [&](Nanos now, Nanos end) { progress.Update(now, end); });
@@ -101,6 +92,7 @@ int RunCommand(const std::vector<std::string>& args) {
   ctx.wall_seconds = wall;
   ctx.machine = MachineLine();
   if (Status s = reports::WriteReportFiles(out_dir, report, ctx); !s.ok()) {
+    // An unusable --out is the user's input too: exit 2 like any other bad input.
     std::cerr << "scaletwin run: " << s.ToString() << "\n";
     return kExitBadInput;
   }

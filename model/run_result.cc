@@ -1,6 +1,8 @@
 #include "model/run_result.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <functional>
 #include <sstream>
 
 namespace scaletwin {
@@ -44,7 +46,10 @@ nlohmann::json IntervalSeries::ToJson() const {
   for (size_t i = 0; i < size(); ++i) t.push_back(ToSeconds(static_cast<Nanos>(i) * interval));
   auto rounded = [](const std::vector<double>& v) {
     nlohmann::json a = nlohmann::json::array();
-    for (double x : v) a.push_back(std::round(x * 1e4) / 1e4);
+    for (double x : v) {
+      if (std::isnan(x)) a.push_back(nullptr);
+      else a.push_back(std::round(x * 1e4) / 1e4);
+    }
     return a;
   };
   return {{"interval_s", ToSeconds(interval)},
@@ -92,7 +97,7 @@ nlohmann::json RunResult::ToJson() const {
                               {"p50", Ms(queue_wait.Percentile(0.50))},
                               {"p99", Ms(queue_wait.Percentile(0.99))},
                               {"max", Ms(queue_wait.max())},
-                              {"p_wait", this->summary.completed ? static_cast<double>(waited) / this->summary.completed : 0.0}};
+                              {"p_wait", started ? static_cast<double>(waited) / started : 0.0}};
   summary["service_ms"] = {{"mean", RoundMs(service.Mean() / kNanosPerMilli)}, {"p99", Ms(service.Percentile(0.99))}};
   summary["mean_in_system"] = mean_in_system;
   summary["utilization"] = utilization;
@@ -120,24 +125,37 @@ nlohmann::json RunResult::ToJson() const {
 }
 
 const nlohmann::json* FindMetric(const nlohmann::json& report, const std::string& dotted) {
-  const nlohmann::json* node = &report;
-  std::stringstream parts(dotted);
-  std::string key;
-  while (std::getline(parts, key, '.')) {
-    if (node->is_object()) {
-      auto it = node->find(key);
-      if (it == node->end()) return nullptr;
-      node = &*it;
-    } else if (node->is_array()) {
-      char* end = nullptr;
-      const unsigned long idx = std::strtoul(key.c_str(), &end, 10);
-      if (key.empty() || *end != '\0' || idx >= node->size()) return nullptr;
-      node = &(*node)[idx];
-    } else {
+  std::vector<std::string> parts;
+  std::stringstream in(dotted);
+  for (std::string p; std::getline(in, p, '.');) parts.push_back(p);
+  // Depth-first: at an object, try the longest run of parts that names a key,
+  // so ids with dots ("tenants.acme.com.rejected") still resolve.
+  std::function<const nlohmann::json*(const nlohmann::json&, size_t)> walk =
+      [&](const nlohmann::json& node, size_t i) -> const nlohmann::json* {
+    if (i == parts.size()) return &node;
+    if (node.is_object()) {
+      std::string key;
+      std::vector<std::pair<size_t, std::string>> candidates;
+      for (size_t j = i; j < parts.size(); ++j) {
+        key += (j == i ? "" : ".") + parts[j];
+        candidates.emplace_back(j + 1, key);
+      }
+      for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
+        auto child = node.find(it->second);
+        if (child == node.end()) continue;
+        if (const nlohmann::json* found = walk(*child, it->first)) return found;
+      }
       return nullptr;
     }
-  }
-  return node;
+    if (node.is_array()) {
+      char* end = nullptr;
+      const unsigned long idx = std::strtoul(parts[i].c_str(), &end, 10);
+      if (parts[i].empty() || *end != '\0' || idx >= node.size()) return nullptr;
+      return walk(node[idx], i + 1);
+    }
+    return nullptr;
+  };
+  return walk(report, 0);
 }
 
 std::vector<ExpectationResult> EvaluateExpectations(const std::vector<Expectation>& expect,

@@ -52,7 +52,7 @@ struct IntervalSeries {
   Nanos interval = kNanosPerSecond;
   std::vector<uint64_t> offered, completed, rejected;
   std::array<std::vector<uint64_t>, kFailureCauseCount> rejected_by_cause;
-  std::vector<double> latency_p50_ms, latency_p95_ms, latency_p99_ms;  // of completions in the interval
+  std::vector<double> latency_p50_ms, latency_p95_ms, latency_p99_ms;  // of completions in the interval; NaN (null) when none
   std::vector<double> queue_length_mean;   // time-average over the interval, summed over pods
   std::vector<uint64_t> queue_length_max;
   std::vector<double> busy_workers_mean;   // time-average, summed over pods
@@ -79,12 +79,13 @@ struct RunResult {
   // Over requests arriving in [warmup, duration).
   OutcomeCounts summary;
   uint64_t in_flight_at_end = 0;   // of those, still unfinished when the run stopped
-  uint64_t waited = 0;             // of the completed, how many queued before service
+  uint64_t started = 0;            // of those, how many started service
+  uint64_t waited = 0;             // of the started, how many queued before service
   LogLinearHistogram latency;      // arrival to completion, ns
   LogLinearHistogram queue_wait;   // arrival at pod to start of service, ns
   LogLinearHistogram service;      // service time, ns
   double mean_in_system = 0;       // time-average requests in the system over the window
-  double utilization = 0;          // busy worker-time / (workers × window), averaged over pods
+  double utilization = 0;          // busy worker-time / (workers × window), pooled over all pods
   std::map<std::string, OutcomeCounts> by_tenant;
   std::map<std::string, OutcomeCounts> by_route;
 

@@ -26,12 +26,15 @@ TEST(RunResult, ReportHasTheKeysTheIssuePins) {
 }
 
 TEST(Expectations, MinMaxAndMissingMetrics) {
-  nlohmann::json report = {{"summary", {{"latency_ms", {{"p99", 120.0}}}}}, {"list", {1, 2, 3}}};
+  nlohmann::json report = {{"summary", {{"latency_ms", {{"p99", 120.0}}}}}, {"list", {1, 2, 3}},
+                            {"tenants", {{"acme.com", {{"rejected", 4}}}}}};
   Expectation ok{"summary.latency_ms.p99", std::nullopt, 250.0, ""};
   Expectation low{"summary.latency_ms.p99", 200.0, std::nullopt, ""};
   Expectation missing{"summary.nope", std::nullopt, 1.0, ""};
   Expectation index{"list.2", 3.0, 3.0, ""};
-  auto r = EvaluateExpectations({ok, low, missing, index}, report);
+  Expectation dotted_id{"tenants.acme.com.rejected", 4.0, 4.0, ""};
+  auto r = EvaluateExpectations({ok, low, missing, index, dotted_id}, report);
+  EXPECT_TRUE(r[4].passed) << "keys containing dots resolve";
   EXPECT_TRUE(r[0].passed);
   EXPECT_FALSE(r[1].passed);
   EXPECT_FALSE(r[2].passed);

@@ -28,7 +28,13 @@ std::optional<Route> RouteFromName(std::string_view name) {
 }
 
 const char* IngressPolicyName(IngressPolicy p) {
-  return p == IngressPolicy::kRoundRobin ? "round_robin" : "random";
+  switch (p) {
+    case IngressPolicy::kRoundRobin: return "round_robin";
+    case IngressPolicy::kRandom: return "random";
+    case IngressPolicy::kLeastRequest: return "least_request";
+    case IngressPolicy::kEwma: return "ewma";
+  }
+  return "?";
 }
 
 namespace {
@@ -238,8 +244,13 @@ void ParseTraffic(const nlohmann::json& v, const std::string& path, ParseContext
 
 void ParseIngress(const nlohmann::json& v, const std::string& path, ParseContext& ctx) {
   ObjectReader r(v, path, ctx.errors);
-  auto p = r.Enum("policy", {"round_robin", "random"});
-  if (p) ctx.s.ingress = *p == "round_robin" ? IngressPolicy::kRoundRobin : IngressPolicy::kRandom;
+  if (auto p = r.Enum("policy", {"round_robin", "random", "least_request", "ewma"})) {
+    for (IngressPolicy policy : {IngressPolicy::kRoundRobin, IngressPolicy::kRandom, IngressPolicy::kLeastRequest,
+                                 IngressPolicy::kEwma}) {
+      if (*p == IngressPolicyName(policy)) ctx.s.ingress.policy = policy;
+    }
+  }
+  ctx.s.ingress.ewma_decay = r.Duration("ewma_decay", kNanosPerMilli, 3600 * kNanosPerSecond).value_or(ctx.s.ingress.ewma_decay);
   r.Finish();
 }
 

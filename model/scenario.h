@@ -57,8 +57,13 @@ struct Traffic {
   double mix[kRouteCount] = {1, 0, 0, 0};  // probabilities, sum 1
 };
 
-enum class IngressPolicy { kRoundRobin, kRandom };
+enum class IngressPolicy { kRoundRobin, kRandom, kLeastRequest, kEwma };
 const char* IngressPolicyName(IngressPolicy p);
+
+struct IngressSpec {
+  IngressPolicy policy = IngressPolicy::kRoundRobin;
+  Nanos ewma_decay = 10 * kNanosPerSecond;  // ingress-nginx DECAY_TIME
+};
 
 struct PodSpec {
   int replicas = 1;
@@ -86,7 +91,7 @@ struct Scenario {
   Nanos series_interval = kNanosPerSecond;
   std::vector<Tenant> tenants;
   Traffic traffic;
-  IngressPolicy ingress = IngressPolicy::kRoundRobin;
+  IngressSpec ingress;
   PodSpec pods;
   std::vector<Expectation> expect;
   // The document as parsed (after --set overrides), canonical form: hashed for identity.

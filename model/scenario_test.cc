@@ -41,7 +41,7 @@ TEST(ParseScenario, MinimalScenarioGetsDocumentedDefaults) {
   EXPECT_EQ(s->pods.replicas, 1);
   EXPECT_EQ(s->pods.workers, 1);
   EXPECT_EQ(s->pods.queue_limit, -1);
-  EXPECT_EQ(s->ingress, IngressPolicy::kRoundRobin);
+  EXPECT_EQ(s->ingress.policy, IngressPolicy::kRoundRobin);
   EXPECT_EQ(s->traffic.arrivals, ArrivalProcess::kPoisson);
   EXPECT_DOUBLE_EQ(s->traffic.mix[0], 1.0);
 }

@@ -32,7 +32,8 @@ rc::Gen<Scenario> SmallScenario() {
       default: s.traffic.profile = RateProfile::FromDiurnal({qps, 0.9, s.duration, 0}); break;
     }
     s.traffic.arrivals = *rc::gen::element(ArrivalProcess::kPoisson, ArrivalProcess::kUniform);
-    s.ingress = *rc::gen::element(IngressPolicy::kRoundRobin, IngressPolicy::kRandom);
+    s.ingress.policy = *rc::gen::element(IngressPolicy::kRoundRobin, IngressPolicy::kRandom, IngressPolicy::kLeastRequest,
+                                          IngressPolicy::kEwma);
     s.pods.replicas = *rc::gen::inRange(1, 6);
     s.pods.workers = *rc::gen::inRange(1, 8);
     s.pods.queue_limit = *rc::gen::element<int64_t>(-1, 0, 1, 7, 100);

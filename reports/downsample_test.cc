@@ -55,7 +55,7 @@ TEST(DownsampleMinMax, OutputIsAnOrderedSubsequenceWhoseEnvelopeCoversEveryPoint
   // Checked against brute force: every input point lies within the envelope
   // of the kept points at most one bucket away (a bucket holds at most
   // n / (budget / 3) points, so its extremes are that close).
-  const double dx = 0.1, reach = std::ceil(static_cast<double>(pts.size()) / (budget / 3)) * dx;
+  const double dx = 0.1, reach = std::ceil(static_cast<double>(pts.size()) / static_cast<double>(budget / 3)) * dx;
   auto by_x = [](const Point& a, double x) { return a.x < x; };
   for (const Point& p : pts) {
     auto first = std::lower_bound(out.begin(), out.end(), p.x - reach - 1e-9, by_x);

@@ -219,7 +219,6 @@ std::string FormatValue(std::optional<double> v, Format f) {
   if (!v) return "—";
   switch (f) {
     case Format::kCount:
-      return FormatNumber(*v);
     case Format::kNumber:
       return FormatNumber(*v);
     case Format::kMs:
@@ -643,7 +642,7 @@ std::string Render(const json& report, const HtmlContext& ctx) {
   const Run* overlay = runs.size() > 1 ? &runs[1] : nullptr;
 
   std::string out;
-  out.reserve(64 * 1024);
+  out.reserve(size_t{64} * 1024);
   const std::string name = Str(Find(report, "scenario.name"));
   out +=
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

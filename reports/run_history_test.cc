@@ -37,6 +37,7 @@ HistoryEntry Entry(const std::string& scenario, const std::string& started, uint
 
 std::vector<std::string> Times(const std::vector<HistoryEntry>& entries) {
   std::vector<std::string> t;
+  t.reserve(entries.size());
   for (const HistoryEntry& e : entries) t.push_back(e.started_at_utc);
   return t;
 }

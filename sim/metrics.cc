@@ -1,6 +1,7 @@
 #include "sim/metrics.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "model/check.h"
 
@@ -13,7 +14,7 @@ MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
       interval_(scenario.series_interval),
       total_workers_(scenario.pods.replicas * scenario.pods.workers),
       tenant_counts_(scenario.tenants.size()),
-      interval_end_(scenario.series_interval) {
+      interval_end_(std::min(scenario.series_interval, scenario.duration)) {
   for (const Tenant& t : scenario.tenants) tenant_ids_.push_back(t.id);
   IntervalSeries& s = out_.series;
   s.interval = interval_;
@@ -22,9 +23,10 @@ MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
   s.completed.assign(n, 0);
   s.rejected.assign(n, 0);
   for (auto& v : s.rejected_by_cause) v.assign(n, 0);
-  s.latency_p50_ms.assign(n, 0);
-  s.latency_p95_ms.assign(n, 0);
-  s.latency_p99_ms.assign(n, 0);
+  // NaN (rendered null) marks an interval with no completion.
+  s.latency_p50_ms.assign(n, std::nan(""));
+  s.latency_p95_ms.assign(n, std::nan(""));
+  s.latency_p99_ms.assign(n, std::nan(""));
   s.queue_length_mean.assign(n, 0);
   s.queue_length_max.assign(n, 0);
   s.busy_workers_mean.assign(n, 0);
@@ -35,9 +37,11 @@ MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
 void MetricsRecorder::Advance(Nanos now) {
   SCALETWIN_CHECK(now >= last_);
   auto integrate = [this](Nanos to) {
-    const auto dt = static_cast<double>(to - last_);
-    interval_queue_area_ += static_cast<double>(queued_) * dt;
-    interval_busy_area_ += static_cast<double>(busy_) * dt;
+    if (interval_index_ < out_.series.size()) {  // after the last interval (drain) nothing accrues
+      const auto dt = static_cast<double>(to - last_);
+      interval_queue_area_ += static_cast<double>(queued_) * dt;
+      interval_busy_area_ += static_cast<double>(busy_) * dt;
+    }
     const Nanos lo = std::max(last_, warmup_), hi = std::min(to, duration_);
     if (hi > lo) {
       const auto w = static_cast<double>(hi - lo);
@@ -57,7 +61,8 @@ void MetricsRecorder::Advance(Nanos now) {
 void MetricsRecorder::CloseInterval() {
   IntervalSeries& s = out_.series;
   const size_t i = interval_index_;
-  const auto len = static_cast<double>(interval_);
+  // The last interval is shorter when duration is not a multiple of the interval.
+  const auto len = static_cast<double>(interval_end_ - static_cast<Nanos>(i) * interval_);
   s.queue_length_mean[i] = interval_queue_area_ / len;
   s.busy_workers_mean[i] = interval_busy_area_ / len;
   s.queue_length_max[i] = static_cast<uint64_t>(std::max(interval_queue_max_, queued_));
@@ -72,7 +77,7 @@ void MetricsRecorder::CloseInterval() {
   interval_queue_area_ = interval_busy_area_ = 0;
   interval_queue_max_ = queued_;
   ++interval_index_;
-  interval_end_ += interval_;
+  interval_end_ = std::min(interval_end_ + interval_, duration_);
 }
 
 void MetricsRecorder::OnArrival(Nanos now, const Request& r) {
@@ -98,6 +103,7 @@ void MetricsRecorder::OnReject(Nanos now, const Request& r, FailureCause cause) 
 
 void MetricsRecorder::OnServiceStart(Nanos now, const Request& r) {
   if (!r.in_window) return;
+  ++out_.started;
   out_.queue_wait.Record(now - r.arrival);
   if (now > r.arrival) ++out_.waited;
 }
@@ -118,7 +124,6 @@ void MetricsRecorder::OnComplete(Nanos now, const Request& r) {
 
 void MetricsRecorder::Finish(Nanos end, uint64_t in_flight_window) {
   Advance(std::max(end, duration_));
-  while (interval_index_ < out_.series.size()) CloseInterval();  // a partial last interval
   const double window = static_cast<double>(duration_ - warmup_);
   out_.mean_in_system = window > 0 ? window_in_system_area_ / window : 0;
   out_.utilization = window > 0 && total_workers_ > 0 ? window_busy_area_ / (window * total_workers_) : 0;

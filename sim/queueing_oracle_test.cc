@@ -127,7 +127,7 @@ TEST(RandomSplit, RandomIngressOverPodsBehavesLikeIndependentMM1Queues) {
   // 4 pods with one worker each behind a random ingress: a random split of a
   // Poisson stream stays Poisson, so each pod is M/M/1 at lambda/4 = 70/s.
   Scenario s = Queue(280, 4, 1, -1, DurationDistribution::Exponential(10 * ms), 1000 * S);
-  s.ingress = IngressPolicy::kRandom;
+  s.ingress.policy = IngressPolicy::kRandom;
   ExpectInside(Replicate(s, 10, MeanLatencySeconds), 1.0 / (100 - 70), 0.05, "random split W");
 }
 

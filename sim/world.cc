@@ -7,7 +7,7 @@ namespace scaletwin::sim {
 World::World(const Scenario& scenario)
     : scenario_(scenario),
       arrivals_(scenario),
-      balancer_(scenario.ingress, Rng(scenario.seed, "ingress")),
+      balancer_(scenario.ingress.policy, Rng(scenario.seed, "ingress"), scenario.ingress.ewma_decay),
       metrics_(scenario, &result_) {
   result_.scenario_name = scenario.name;
   result_.scenario_description = scenario.description;
@@ -18,6 +18,9 @@ World::World(const Scenario& scenario)
     pods_.emplace_back(scenario.pods.workers, scenario.pods.queue_limit);
     service_rng_.emplace_back(scenario.seed, "service", static_cast<uint64_t>(i));
   }
+  std::vector<uint32_t> ids(pods_.size());
+  for (uint32_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  balancer_.SetEndpoints(ids, 0);
   metrics_.SetReadyReplicas(pods_.size());
   queue_.Reserve(1024);
 }
@@ -33,7 +36,8 @@ void World::HandleArrival(Nanos now) {
   r.tenant = pending_arrival_.tenant;
   r.route = pending_arrival_.route;
   r.in_window = now >= scenario_.warmup && now < scenario_.duration;
-  r.pod = static_cast<uint32_t>(balancer_.Pick(pods_.size()));
+  r.pod = balancer_.Pick(now);
+  balancer_.OnStart(r.pod);
   ++offered_;
   metrics_.OnArrival(now, r);
   Pod& pod = pods_[r.pod];
@@ -52,6 +56,7 @@ void World::HandleArrival(Nanos now) {
     case Pod::Admit::kRejected:
       ++rejected_;
       metrics_.OnReject(now, r, FailureCause::kQueueFull);
+      balancer_.OnFinish(r.pod, 0, now);  // an immediate 503: the ingress sees a fast response
       requests_.Release(id);
       break;
   }
@@ -71,6 +76,7 @@ void World::HandleServiceDone(Nanos now, uint32_t id) {
   Request& r = requests_[id];
   ++completed_;
   metrics_.OnComplete(now, r);
+  balancer_.OnFinish(r.pod, now - r.arrival, now);
   metrics_.AddInSystem(-1);
   if (r.in_window) --in_flight_window_;
   uint32_t next;

@@ -99,7 +99,7 @@ TEST(World, RoundRobinSpreadsEvenlyAndRandomDoesNot) {
   s.pods.replicas = 2;
   s.pods.service_time = DurationDistribution::Constant(10 * ms);
   EXPECT_EQ(sim::Run(s).waited, 0u);
-  s.ingress = IngressPolicy::kRandom;
+  s.ingress.policy = IngressPolicy::kRandom;
   EXPECT_GT(sim::Run(s).waited, 100u);
 }
 
