@@ -15,5 +15,6 @@ inline constexpr int kExitBadInput = 2;
 int RunCommand(const std::vector<std::string>& args);
 int ValidateCommand(const std::vector<std::string>& args);
 int HistoryCommand(const std::vector<std::string>& args);
+int HpaCommand(const std::vector<std::string>& args);
 
 }  // namespace scaletwin::cli

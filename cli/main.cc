@@ -18,6 +18,8 @@ commands:
                       report.json and report.html
   validate SCENARIO   check a scenario file and print what it describes
   history             list recorded runs
+  hpa eval|check      the Kubernetes HPA algorithm: one reconcile from a state
+                      file, or a run of HPA test vectors
 
 Run `scaletwin <command> --help` for the options of one command.
 Exit codes: 0 ok, 1 an expectation failed, 2 bad input.
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
   if (command == "run") return RunCommand(args);
   if (command == "validate") return ValidateCommand(args);
   if (command == "history") return HistoryCommand(args);
+  if (command == "hpa") return HpaCommand(args);
   std::cerr << "scaletwin: unknown command \"" << command << "\"\n\n" << kUsage;
   return kExitBadInput;
 }
