@@ -44,6 +44,20 @@ bool DirectionFlipped(double ratio, double new_ratio) {
   return (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0);
 }
 
+// The last step of the Kubernetes replica calculation once missing and unready
+// pods have been filled in: no change inside the tolerance or when the fill-in
+// flipped the direction, and never a change against the direction of the
+// original ratio.
+int32_t ReplicasAfterFillIn(int32_t current_replicas, double ratio, double new_ratio, size_t pod_count,
+                            const Tolerances& tolerances) {
+  if (tolerances.IsWithin(new_ratio) || DirectionFlipped(ratio, new_ratio)) return current_replicas;
+  const int32_t new_replicas = CeilToInt32(new_ratio * static_cast<double>(pod_count));
+  if ((new_ratio < 1.0 && new_replicas > current_replicas) || (new_ratio > 1.0 && new_replicas < current_replicas)) {
+    return current_replicas;
+  }
+  return new_replicas;
+}
+
 // calculateRequests: per pod, the sum over containers (or the named one). A
 // container without a request fails the whole metric, ignored pods included.
 Result<std::map<std::string, int64_t>> CalculateRequests(const std::vector<HpaPod>& pods, const std::string& container,
@@ -189,17 +203,7 @@ Result<ReplicaProposal> ResourceUtilizationReplicas(int32_t current_replicas, in
   }
   Result<UtilizationRatio> second = GetResourceUtilizationRatio(metrics, *requests, target_percent);
   if (!second.ok()) return second.status();
-  const double new_ratio = second->ratio;
-  if (tolerances.IsWithin(new_ratio) || DirectionFlipped(ratio, new_ratio)) {
-    out.replicas = current_replicas;
-    return out;
-  }
-  const int32_t new_replicas = CeilToInt32(new_ratio * static_cast<double>(metrics.size()));
-  if ((new_ratio < 1.0 && new_replicas > current_replicas) || (new_ratio > 1.0 && new_replicas < current_replicas)) {
-    out.replicas = current_replicas;
-    return out;
-  }
-  out.replicas = new_replicas;
+  out.replicas = ReplicasAfterFillIn(current_replicas, ratio, second->ratio, metrics.size(), tolerances);
   return out;
 }
 
@@ -233,17 +237,8 @@ Result<ReplicaProposal> PlainMetricReplicas(int32_t current_replicas, int64_t ta
   if (scale_up_with_unready) {
     for (const std::string& n : g.unready) metrics[n] = {0, std::nullopt, 0};
   }
-  const double new_ratio = GetMetricUsageRatio(metrics, target_milli).first;
-  if (tolerances.IsWithin(new_ratio) || DirectionFlipped(ratio, new_ratio)) {
-    out.replicas = current_replicas;
-    return out;
-  }
-  const int32_t new_replicas = CeilToInt32(new_ratio * static_cast<double>(metrics.size()));
-  if ((new_ratio < 1.0 && new_replicas > current_replicas) || (new_ratio > 1.0 && new_replicas < current_replicas)) {
-    out.replicas = current_replicas;
-    return out;
-  }
-  out.replicas = new_replicas;
+  out.replicas = ReplicasAfterFillIn(current_replicas, ratio,
+                                     GetMetricUsageRatio(metrics, target_milli).first, metrics.size(), tolerances);
   return out;
 }
 
