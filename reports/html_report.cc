@@ -129,7 +129,7 @@ const std::vector<RowDef>& SummaryRows() {
       {"p50", "summary.queue_wait_ms.p50", Format::kMs},
       {"p99", "summary.queue_wait_ms.p99", Format::kMs},
       {"max", "summary.queue_wait_ms.max", Format::kMs},
-      {"completed requests that waited", "summary.queue_wait_ms.p_wait", Format::kPercent},
+      {"requests that waited (of those served)", "summary.queue_wait_ms.p_wait", Format::kPercent},
       {"Service and load", nullptr},
       {"service time mean", "summary.service_ms.mean", Format::kMs},
       {"service time p99", "summary.service_ms.p99", Format::kMs},
