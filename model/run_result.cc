@@ -52,7 +52,7 @@ nlohmann::json IntervalSeries::ToJson() const {
     }
     return a;
   };
-  return {{"interval_s", ToSeconds(interval)},
+  nlohmann::json j = {{"interval_s", ToSeconds(interval)},
           {"t_s", std::move(t)},
           {"offered", offered},
           {"completed", completed},
@@ -64,6 +64,12 @@ nlohmann::json IntervalSeries::ToJson() const {
           {"busy_workers_mean", rounded(busy_workers_mean)},
           {"in_flight", in_flight},
           {"replicas_ready", replicas_ready}};
+  if (!pool_in_use.empty()) {
+    j["pool_in_use"] = pool_in_use;
+    j["pool_waiting"] = pool_waiting;
+    j["db_connections"] = db_connections;
+  }
+  return j;
 }
 
 bool RunResult::AllExpectationsPassed() const {
@@ -99,6 +105,13 @@ nlohmann::json RunResult::ToJson() const {
                               {"max", Ms(queue_wait.max())},
                               {"p_wait", started ? static_cast<double>(waited) / started : 0.0}};
   summary["service_ms"] = {{"mean", RoundMs(service.Mean() / kNanosPerMilli)}, {"p99", Ms(service.Percentile(0.99))}};
+  if (has_database) {
+    summary["pool_wait_ms"] = {{"mean", RoundMs(pool_wait.Mean() / kNanosPerMilli)},
+                               {"p99", Ms(pool_wait.Percentile(0.99))},
+                               {"max", Ms(pool_wait.max())}};
+    summary["database"] = {{"connections_max", db_connections_max},
+                           {"refused_connections", db_refused_connections}};
+  }
   summary["mean_in_system"] = mean_in_system;
   summary["utilization"] = utilization;
 

@@ -58,6 +58,8 @@ struct IntervalSeries {
   std::vector<double> busy_workers_mean;   // time-average, summed over pods
   std::vector<uint64_t> in_flight;         // at the end of the interval
   std::vector<uint64_t> replicas_ready;    // at the end of the interval
+  // With a database (empty otherwise), at the end of the interval, summed over pods:
+  std::vector<uint64_t> pool_in_use, pool_waiting, db_connections;
   size_t size() const { return offered.size(); }
   nlohmann::json ToJson() const;
 };
@@ -83,7 +85,11 @@ struct RunResult {
   uint64_t waited = 0;             // of the started, how many queued before service
   LogLinearHistogram latency;      // arrival to completion, ns
   LogLinearHistogram queue_wait;   // arrival at pod to start of service, ns
-  LogLinearHistogram service;      // service time, ns
+  LogLinearHistogram service;      // service time (after any database work), ns
+  LogLinearHistogram pool_wait;    // worker start to pooled connection, ns (with a database)
+  bool has_database = false;
+  uint64_t db_connections_max = 0;     // peak connections PostgreSQL held
+  uint64_t db_refused_connections = 0; // connections refused (too many clients)
   double mean_in_system = 0;       // time-average requests in the system over the window
   double utilization = 0;          // busy worker-time / (workers × window), pooled over all pods
   std::map<std::string, OutcomeCounts> by_tenant;

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/connection_pool.h"
 #include "model/distribution.h"
 #include "model/duration.h"
 #include "model/rate_profile.h"
@@ -74,6 +75,22 @@ struct PodSpec {
   std::optional<DurationDistribution> route_service_time[kRouteCount];
 };
 
+// PostgreSQL as the pods see it (present only with a `database` section).
+struct DatabaseSpec {
+  int max_connections = 100;                 // PostgreSQL's default
+  int superuser_reserved_connections = 3;    // PostgreSQL's default: ordinary roles get max - reserved
+  int max_active_queries = 8;                // queries executing at once; more wait in FIFO order
+  DurationDistribution query_time[kRouteCount];
+  // Ordinary (application) connections PostgreSQL accepts.
+  int usable_connections() const { return max_connections - superuser_reserved_connections; }
+};
+
+// What one request of a route does besides its service time.
+struct RouteWork {
+  int db_queries = 1;            // queries on one pooled connection, held for all of them
+  double cache_hit_ratio = 0;    // fraction served without the database
+};
+
 struct Expectation {
   std::string metric;  // dotted path into report.json, e.g. "summary.latency_ms.p99"
   std::optional<double> min, max;
@@ -93,6 +110,9 @@ struct Scenario {
   Traffic traffic;
   IngressSpec ingress;
   PodSpec pods;
+  std::optional<DatabaseSpec> database;   // absent: requests never touch a database
+  PoolConfig postgres_pool;               // each pod's pool (used with `database`)
+  RouteWork routes[kRouteCount];
   std::vector<Expectation> expect;
   // The document as parsed (after --set overrides), canonical form: hashed for identity.
   nlohmann::json source;

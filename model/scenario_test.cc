@@ -267,3 +267,48 @@ TEST(ParseScenario, SampleFilesObeyTheSameBoundAsInlineSamples) {
 
 }  // namespace
 }  // namespace scaletwin
+
+namespace scaletwin {
+namespace {
+
+TEST(ParseScenario, DatabasePoolsAndRoutesSections) {
+  nlohmann::json doc = nlohmann::json::parse(R"({"version": 1, "name": "t", "duration": "60s",
+    "traffic": { "rate": [ { "at": "0s", "qps": 100 } ] },
+    "database": { "max_connections": 50, "superuser_reserved_connections": 5,
+                  "query_time": { "create": { "dist": "constant", "value": "3ms" } } },
+    "pools": { "postgres": { "size": 4, "min_idle": 2, "acquire_timeout": "250ms", "connect_time": "6ms" } },
+    "routes": { "redirect": { "db_queries": 2, "cache_hit_ratio": 0.5 } }})");
+  Result<Scenario> s = ParseScenario(doc, kFiles);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_TRUE(s->database.has_value());
+  EXPECT_EQ(s->database->usable_connections(), 45);
+  EXPECT_EQ(s->database->max_active_queries, 8);
+  EXPECT_DOUBLE_EQ(s->database->query_time[static_cast<int>(Route::kCreate)].MeanSeconds(), 0.003);
+  EXPECT_EQ(s->postgres_pool.size, 4);
+  EXPECT_EQ(s->postgres_pool.acquire_timeout, 250 * kNanosPerMilli);
+  EXPECT_EQ(s->routes[0].db_queries, 2);
+  EXPECT_DOUBLE_EQ(s->routes[0].cache_hit_ratio, 0.5);
+  EXPECT_EQ(s->routes[1].db_queries, 1) << "defaults for routes not named";
+}
+
+TEST(ParseScenario, DatabaseSectionErrors) {
+  nlohmann::json doc = nlohmann::json::parse(R"({"version": 1, "name": "t", "duration": "60s",
+    "traffic": { "rate": [ { "at": "0s", "qps": 100 } ] },
+    "database": { "max_connections": 3, "superuser_reserved_connections": 3 },
+    "pools": { "postgres": { "size": 2, "min_idle": 5, "sise": 1 } },
+    "routes": { "redirect": { "cache_hit_ratio": 1.5 } }})");
+  Result<Scenario> s = ParseScenario(doc, kFiles);
+  ASSERT_FALSE(s.ok());
+  const std::string& m = s.status().message();
+  EXPECT_NE(m.find("/database/superuser_reserved_connections: must be below max_connections"), std::string::npos) << m;
+  EXPECT_NE(m.find("/pools/postgres/min_idle: must not exceed size"), std::string::npos) << m;
+  EXPECT_NE(m.find("/pools/postgres/sise: unknown key (did you mean \"size\"?)"), std::string::npos) << m;
+  EXPECT_NE(m.find("/routes/redirect/cache_hit_ratio"), std::string::npos) << m;
+  doc.erase("database");
+  s = ParseScenario(doc, kFiles);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("only matter with a \"database\" section"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace scaletwin

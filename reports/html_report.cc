@@ -92,6 +92,15 @@ const std::vector<ChartDef>& Charts() {
        nullptr,
        Transform::kNone,
        /*integer=*/true},
+      {"pools",
+       "PostgreSQL pools and connections (all pods)",
+       "connections / requests",
+       {{"pool in use", "series.pool_in_use", "#4e79a7", Anchor::kEnd},
+        {"pool waiters", "series.pool_waiting", "#e15759", Anchor::kEnd},
+        {"database connections", "series.db_connections", "#59a14f", Anchor::kEnd}},
+       nullptr,
+       Transform::kNone,
+       /*integer=*/true},
   };
   return kCharts;
 }
@@ -131,6 +140,10 @@ const std::vector<RowDef>& SummaryRows() {
       {"max", "summary.queue_wait_ms.max", Format::kMs},
       {"requests that waited (of those served)", "summary.queue_wait_ms.p_wait", Format::kPercent},
       {"Service and load", nullptr},
+      {"pool wait mean", "summary.pool_wait_ms.mean", Format::kMs},
+      {"pool wait p99", "summary.pool_wait_ms.p99", Format::kMs},
+      {"database connections, peak", "summary.database.connections_max", Format::kCount},
+      {"database connections refused", "summary.database.refused_connections", Format::kCount},
       {"service time mean", "summary.service_ms.mean", Format::kMs},
       {"service time p99", "summary.service_ms.p99", Format::kMs},
       {"mean requests in system (L)", "summary.mean_in_system", Format::kNumber},

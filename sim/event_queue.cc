@@ -8,6 +8,16 @@ namespace scaletwin::sim {
 
 EventQueue::EventQueue() : buckets_(new Bucket[kBuckets]) {}
 
+Event EventQueue::PopSlow(int index) {
+  if (index >= kDigits) {
+    Bucket& b = buckets_[index];
+    base_ = b.min;  // inside the bucket's block: every other bucket keeps its place
+    ClearBit(index);
+    index = Redistribute(b);
+  }
+  return PopLevel0(index);
+}
+
 int EventQueue::Redistribute(Bucket& b) {
   Chunk* chunk = b.head;
   Chunk* const tail = b.tail;
@@ -20,7 +30,14 @@ int EventQueue::Redistribute(Bucket& b) {
   Place(first);
   for (;;) {
     const uint32_t n = chunk == tail ? tail_used : kChunkEvents;
-    for (uint32_t i = 0; i < n; ++i) Place(chunk->events[i]);
+    // Two passes per chunk: the target bucket headers are mostly not in L1
+    // (2048 x 64 B), so compute all targets and prefetch them first.
+    int target[kChunkEvents];
+    for (uint32_t i = 0; i < n; ++i) {
+      target[i] = IndexOf(static_cast<uint64_t>(chunk->events[i].time));
+      __builtin_prefetch(&buckets_[target[i]], 1);
+    }
+    for (uint32_t i = 0; i < n; ++i) PlaceAt(target[i], chunk->events[i]);
     Chunk* const next = chunk->next;
     FreeChunk(chunk);
     if (chunk == tail) break;

@@ -6,40 +6,47 @@
 // (kind + indices); handlers keep their state in their own slabs, so queue
 // entries stay 24 bytes.
 //
-// Structure: a radix heap (Ahuja, Mehlhorn, Orlin, Tarjan 1990) with 8-bit
-// digits, valid because virtual time is an integer that never runs backwards.
-// `base_` is a lower bound of every pending time (the time of the last event
-// that came out of a redistribution, <= now()). An event of time t lives in
-// bucket (level, digit): level = index of the highest 8-bit digit in which t
-// differs from base_, digit = t's value of that digit. Every key in a lower
-// bucket (level-major, then digit) is smaller than every key in a higher one,
-// so the minimum is in the lowest non-empty bucket, found with two
-// count-trailing-zeros over a 2048-bit occupancy bitmap plus a 32-bit summary.
-// Level-0 buckets hold one single time each and are popped FIFO. A higher
-// bucket is popped by setting base_ to its minimum (tracked per bucket) and
-// re-placing its events, which all land in lower levels; a bucket holding one
-// event is returned directly. An event moves at most 8 times in its life and,
-// in the hold model with 10^3-10^6 pending, about 1-3 times on average.
+// Structure: a radix heap (Ahuja, Mehlhorn, Orlin, Tarjan, JACM 1990) with
+// 8-bit digits, valid because virtual time is an integer that never runs
+// backwards. base_ is a lower bound of every pending time (the minimum of the
+// last bucket redistributed; <= now()). An event of time t lives in bucket
+// (level, digit): level = the highest 8-bit digit in which t differs from
+// base_, digit = t's value in that digit. Every time in a lower bucket
+// (level-major, then digit) is smaller than every time in a higher one, so the
+// minimum is in the lowest non-empty bucket, found with two count-trailing-
+// zeros (32-bit summary -> 64-bit word of a 2048-bit occupancy bitmap).
+//  - Level-0 buckets hold a single time each and are popped FIFO.
+//  - A higher bucket holding one event is popped directly (the common case
+//    when events are sparse: ~80% of pops at 10^3 pending).
+//  - A higher bucket holding more is redistributed: base_ becomes its minimum
+//    (tracked per bucket) and its events are re-placed; all land in lower
+//    levels, so an event moves at most 7 times. In the hold model it is
+//    placed ~2.2-3.4 times in all (push included) between 10^3 and 10^6
+//    pending, vs ~log2(n) sift steps in a binary heap.
 //
-// FIFO ties (why no comparison on seq is needed): a bucket receives events
-// either by Push (highest seq so far) or by a redistribution of a higher
-// bucket, and a redistribution only ever fills buckets that were empty, copying
-// the source in order. So every bucket lists its events in seq order, and equal
-// times (which share a level-0 bucket) pop in push order. Tested in
-// event_queue_test.cc, including redistribution of large equal-time groups.
+// FIFO ties, without comparing sequence numbers: a bucket receives events
+// either by Push (highest sequence so far) or by a redistribution, and a
+// redistribution only fills buckets that are empty, copying the source in
+// order. So each bucket lists its events in push order, and equal times (which
+// share a level-0 bucket) pop in push order. event_queue_test.cc checks this
+// against a sorted-map model, including equal-time groups split by
+// redistributions, pushes between base_ and now(), and times up to INT64_MAX.
 //
-// Costs: Push O(1) (one bucket append + two bitmap ORs); Pop O(1) amortized,
-// the redistribution work charged to the events that move (<= 8 moves each).
-// TopTime O(1). Figures against std::priority_queue are in bench/RESULTS.md
-// (event_queue_bench, hold model): about 2x faster at 10^3 pending and 5x at
-// 10^6 with the RNG draw included.
+// Costs: Push O(1): index by one bsr + shifts, append, two bitmap ORs. Pop
+// O(1) amortized (each event pays for its own <= 7 moves); TopTime O(1).
+// Bench (bench/RESULTS.md, hold model, RNG draw included, same binary):
+// vs std::priority_queue of the same 24-byte events, ~2x at 10^3 pending and
+// ~6x at 10^6; at 10-100 pending (what mmc-check and flash-sale see) the two
+// are within ~20%. Weak spot: with 10^3 pending, means that straddle a
+// 2^24 ns (16.8 ms) digit boundary (~10-30 ms) cost ~10% more than 1 ms.
 //
-// Memory: 24 bytes per pending event, in chunks of 16 events linked per
-// bucket; emptied chunks go to a free list and are reused, never returned to
-// the allocator, so memory is set by the peak number pending (plus at most one
-// partly used chunk per non-empty bucket, 392 B each), not by how many events a
-// run pushes. Fixed overhead: 2048 bucket headers of 32 B (64 KiB) plus 264 B
-// of bitmaps. Reserve(n) pre-allocates chunks for about n pending events.
+// Memory: 24 bytes per pending event. A bucket keeps its first event inline
+// in its 64-byte header and the rest in a linked list of 16-event chunks;
+// emptied chunks go to a free list and are reused, never returned, so memory
+// follows the peak number pending (plus at most one partly used chunk per
+// non-empty bucket, 392 B), not the number of events pushed over a run.
+// Fixed: 2048 headers x 64 B = 128 KiB (allocated, touched as used) + 264 B of
+// bitmaps. Reserve(n) pre-allocates chunks for about n pending events.
 //
 // REQUIRES (checked): pushed times are >= now(), the time of the last popped
 // event — virtual time never runs backwards; times are therefore >= 0 and any
@@ -85,31 +92,29 @@ class EventQueue {
   // Time of the last popped event (0 before the first pop).
   Nanos now() const { return now_; }
 
-  void Push(Nanos time, uint64_t payload) {
+  [[gnu::always_inline]] void Push(Nanos time, uint64_t payload) {
     if (time < now_) [[unlikely]] PastEventAbort(time);
     Place(Event{time, next_seq_++, payload});
     ++size_;
   }
 
   // Removes and returns the earliest event (FIFO among equal times). REQUIRES: !empty().
-  Event Pop() {
+  [[gnu::always_inline]] Event Pop() {
     assert(size_ > 0);
     --size_;
-    int index = Lowest();
-    if (index >= kDigits) [[likely]] {
-      // The lowest bucket is above level 0: its minimum becomes base_.
-      Bucket& b = buckets_[index];
+    const int index = Lowest();
+    Bucket& b = buckets_[index];
+    if (index >= kDigits && b.count == 1) [[likely]] {
+      // A bucket above level 0 holding one event (common when events are
+      // sparse): that event is the minimum.
       base_ = b.min;
+      b.count = 0;
+      b.min = kEmptyMin;
       ClearBit(index);
-      if (b.count == 1) {  // common when events are sparse: the one event is the minimum
-        b.count = 0;
-        b.min = kEmptyMin;
-        now_ = static_cast<Nanos>(base_);
-        return b.first;
-      }
-      index = Redistribute(b);
+      now_ = static_cast<Nanos>(base_);
+      return b.first;
     }
-    return PopLevel0(index);
+    return PopSlow(index);
   }
 
  private:
@@ -144,28 +149,36 @@ class EventQueue {
   void ClearBit(int index) {
     uint64_t& word = bits_[index >> 6];
     word &= ~(uint64_t{1} << (index & 63));
-    if (word == 0) summary_ &= ~(uint32_t{1} << (index >> 6));
+    summary_ &= ~(uint32_t{word == 0} << (index >> 6));
   }
 
-  // Appends e to its bucket relative to base_. REQUIRES: e.time >= base_.
-  void Place(const Event& e) {
-    const auto t = static_cast<uint64_t>(e.time);
+  // The bucket of time t relative to base_. REQUIRES: t >= base_.
+  int IndexOf(uint64_t t) const {
     const uint64_t diff = (t ^ base_) | 1;  // | 1: equal to base_ -> level 0
-    const int level = (63 - std::countl_zero(diff)) / kDigitBits;
-    const int index = level * kDigits + static_cast<int>((t >> (level * kDigitBits)) & (kDigits - 1));
+    const auto high_bit = static_cast<unsigned>(63 ^ std::countl_zero(diff));  // one bsr
+    const unsigned level = high_bit / kDigitBits;
+    return static_cast<int>(level * kDigits + ((t >> (level * kDigitBits)) & (kDigits - 1)));
+  }
+  // Appends e to its bucket relative to base_. REQUIRES: e.time >= base_.
+  void Place(const Event& e) { PlaceAt(IndexOf(static_cast<uint64_t>(e.time)), e); }
+  void PlaceAt(int index, const Event& e) {
+    const auto t = static_cast<uint64_t>(e.time);
     Bucket& b = buckets_[index];
-    if (b.count == 0) {
+    if (b.count++ == 0) {
       b.first = e;
+      b.min = t;
+      bits_[index >> 6] |= uint64_t{1} << (index & 63);
+      summary_ |= uint32_t{1} << (index >> 6);
     } else {
       if (b.tail_used == kChunkEvents) AddTail(b);
       b.tail->events[b.tail_used++] = e;
+      b.min = t < b.min ? t : b.min;
     }
-    ++b.count;
-    b.min = t < b.min ? t : b.min;
-    bits_[index >> 6] |= uint64_t{1} << (index & 63);
-    summary_ |= uint32_t{1} << (index >> 6);
   }
 
+  // Pop() when the lowest bucket, `index`, is at level 0 or holds several
+  // events: redistributes it if above level 0, then pops from level 0.
+  Event PopSlow(int index);
   // Re-places every event of `b` (count >= 2) around base_ = b.min, emptying it;
   // returns the level-0 bucket holding the new minimum.
   int Redistribute(Bucket& b);

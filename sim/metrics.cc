@@ -16,6 +16,8 @@ MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
       tenant_counts_(scenario.tenants.size()),
       interval_end_(std::min(scenario.series_interval, scenario.duration)) {
   for (const Tenant& t : scenario.tenants) tenant_ids_.push_back(t.id);
+  pool_in_use_.assign(static_cast<size_t>(scenario.pods.replicas), 0);
+  pool_waiting_.assign(static_cast<size_t>(scenario.pods.replicas), 0);
   IntervalSeries& s = out_.series;
   s.interval = interval_;
   const size_t n = static_cast<size_t>((duration_ + interval_ - 1) / interval_);
@@ -32,6 +34,11 @@ MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
   s.busy_workers_mean.assign(n, 0);
   s.in_flight.assign(n, 0);
   s.replicas_ready.assign(n, 0);
+  if (scenario.database) {
+    s.pool_in_use.assign(n, 0);
+    s.pool_waiting.assign(n, 0);
+    s.db_connections.assign(n, 0);
+  }
 }
 
 void MetricsRecorder::Advance(Nanos now) {
@@ -68,6 +75,11 @@ void MetricsRecorder::CloseInterval() {
   s.queue_length_max[i] = static_cast<uint64_t>(std::max(interval_queue_max_, queued_));
   s.in_flight[i] = static_cast<uint64_t>(in_system_);
   s.replicas_ready[i] = ready_replicas_;
+  if (!s.pool_in_use.empty()) {
+    s.pool_in_use[i] = static_cast<uint64_t>(pool_in_use_total_);
+    s.pool_waiting[i] = static_cast<uint64_t>(pool_waiting_total_);
+    s.db_connections[i] = static_cast<uint64_t>(db_connections_);
+  }
   if (interval_latency_.count()) {
     s.latency_p50_ms[i] = ToMillis(interval_latency_.Percentile(0.50));
     s.latency_p95_ms[i] = ToMillis(interval_latency_.Percentile(0.95));
@@ -119,7 +131,23 @@ void MetricsRecorder::OnComplete(Nanos now, const Request& r) {
   ++tenant_counts_[r.tenant].completed;
   ++route_counts_[static_cast<int>(r.route)].completed;
   out_.latency.Record(latency);
-  out_.service.Record(now - r.service_start);
+  out_.service.Record(now - r.cpu_start);
+}
+
+void MetricsRecorder::OnPoolAcquired(Nanos now, const Request& r) {
+  if (r.in_window) out_.pool_wait.Record(now - r.service_start);
+}
+
+void MetricsRecorder::SetPoolLevel(uint32_t pod, int in_use, size_t waiting) {
+  pool_in_use_total_ += in_use - pool_in_use_[pod];
+  pool_waiting_total_ += static_cast<int64_t>(waiting) - pool_waiting_[pod];
+  pool_in_use_[pod] = in_use;
+  pool_waiting_[pod] = static_cast<int>(waiting);
+}
+
+void MetricsRecorder::SetDbConnections(int n) {
+  db_connections_ = n;
+  out_.db_connections_max = std::max<uint64_t>(out_.db_connections_max, static_cast<uint64_t>(n));
 }
 
 void MetricsRecorder::Finish(Nanos end, uint64_t in_flight_window) {

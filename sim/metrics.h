@@ -31,6 +31,11 @@ class MetricsRecorder {
   void OnReject(Nanos now, const Request& r, FailureCause cause);
   void OnServiceStart(Nanos now, const Request& r);
   void OnComplete(Nanos now, const Request& r);
+  // The request got a pooled connection after waiting since its worker took it.
+  void OnPoolAcquired(Nanos now, const Request& r);
+  // Pool and database levels, sampled at each interval's end.
+  void SetPoolLevel(uint32_t pod, int in_use, size_t waiting);
+  void SetDbConnections(int n);
 
   // Level changes; call Advance(now) first.
   void AddQueued(int delta) { queued_ += delta; }
@@ -56,6 +61,8 @@ class MetricsRecorder {
   // Levels and their integrals.
   int64_t queued_ = 0, busy_ = 0, in_system_ = 0;
   uint64_t ready_replicas_ = 0;
+  std::vector<int> pool_in_use_, pool_waiting_;  // per pod
+  int64_t pool_in_use_total_ = 0, pool_waiting_total_ = 0, db_connections_ = 0;
   Nanos last_ = 0;
   double window_in_system_area_ = 0, window_busy_area_ = 0;  // level × ns
   double interval_queue_area_ = 0, interval_busy_area_ = 0;

@@ -18,11 +18,16 @@
 namespace scaletwin::sim {
 
 struct Request {
+  enum class Stage : uint8_t { kQueued, kAcquiring, kQuerying, kService };
   Nanos arrival = 0;        // at the ingress
-  Nanos service_start = 0;
+  Nanos service_start = 0;  // a worker took it
+  Nanos cpu_start = 0;      // database work done, service time starts
   uint32_t tenant = 0;
   uint32_t pod = 0;
+  uint32_t generation = 0;  // bumped on reuse, so stale timer events are recognised
   Route route = Route::kRedirect;
+  Stage stage = Stage::kQueued;
+  uint16_t queries_left = 0;
   bool in_window = false;   // arrived in [warmup, duration): counts in the summary
 };
 
@@ -33,6 +38,9 @@ class RequestSlab {
       uint32_t id = free_.back();
       free_.pop_back();
       ++live_;
+      const uint32_t generation = slots_[id].generation + 1;
+      slots_[id] = Request{};
+      slots_[id].generation = generation;
       return id;
     }
     slots_.emplace_back();
