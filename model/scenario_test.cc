@@ -299,7 +299,7 @@ TEST(ParseScenario, DatabaseSectionErrors) {
     "routes": { "redirect": { "cache_hit_ratio": 1.5 } }})");
   Result<Scenario> s = ParseScenario(doc, kFiles);
   ASSERT_FALSE(s.ok());
-  const std::string& m = s.status().message();
+  const std::string m = s.status().message();
   EXPECT_NE(m.find("/database/superuser_reserved_connections: must be below max_connections"), std::string::npos) << m;
   EXPECT_NE(m.find("/pools/postgres/min_idle: must not exceed size"), std::string::npos) << m;
   EXPECT_NE(m.find("/pools/postgres/sise: unknown key (did you mean \"size\"?)"), std::string::npos) << m;
