@@ -34,18 +34,22 @@
 //
 // Costs: Push O(1): index by one bsr + shifts, append, two bitmap ORs. Pop
 // O(1) amortized (each event pays for its own <= 7 moves); TopTime O(1).
-// Bench (bench/RESULTS.md, hold model, RNG draw included, same binary):
-// vs std::priority_queue of the same 24-byte events, ~2x at 10^3 pending and
-// ~6x at 10^6; at 10-100 pending (what mmc-check and flash-sale see) the two
-// are within ~20%. Weak spot: with 10^3 pending, means that straddle a
-// 2^24 ns (16.8 ms) digit boundary (~10-30 ms) cost ~10% more than 1 ms.
+// Measured (bench/RESULTS.md: event_queue_bench, hold model, RNG draw
+// included, same binary) against std::priority_queue of the same 24-byte
+// events: ~2.0x at 10^3 pending (1.9-2.2x over means of 1 us-1 s), ~2.5x at
+// 10^4-10^5, ~6x at 10^6; at 10-100 pending (what mmc-check and flash-sale
+// see) ~1.3x. It is bound by L1 misses on bucket headers and chunk tails
+// (1.3-2.3 per hold at 10^3), not by instructions; variants with 16-byte headers,
+// sorted runs for small buckets or no prefetch measured the same or worse.
+// Weak spot: means that straddle a 2^24 ns (16.8 ms) digit boundary send ~half
+// the pushes one level higher, costing one extra move each.
 //
 // Memory: 24 bytes per pending event. A bucket keeps its first event inline
 // in its 64-byte header and the rest in a linked list of 16-event chunks;
 // emptied chunks go to a free list and are reused, never returned, so memory
 // follows the peak number pending (plus at most one partly used chunk per
 // non-empty bucket, 392 B), not the number of events pushed over a run.
-// Fixed: 2048 headers x 64 B = 128 KiB (allocated, touched as used) + 264 B of
+// Fixed: 2048 headers x 64 B = 128 KiB (initialised at construction) + 264 B of
 // bitmaps. Reserve(n) pre-allocates chunks for about n pending events.
 //
 // REQUIRES (checked): pushed times are >= now(), the time of the last popped
