@@ -40,6 +40,18 @@ rc::Gen<Scenario> SmallScenario() {
     const Nanos mean = *rc::gen::inRange(1, 50) * ms;
     s.pods.service_time = *rc::gen::element(DurationDistribution::Exponential(mean), DurationDistribution::Constant(mean),
                                             DurationDistribution::Lognormal(mean, 5 * mean));
+    if (*rc::gen::arbitrary<bool>()) {  // the database path: pools, budget, query slots
+      DatabaseSpec db;
+      db.max_connections = *rc::gen::inRange(2, 40);
+      db.superuser_reserved_connections = *rc::gen::inRange(0, db.max_connections);
+      db.max_active_queries = *rc::gen::inRange(1, 10);
+      for (auto& q : db.query_time) q = DurationDistribution::Exponential(*rc::gen::inRange(1, 30) * ms);
+      s.database = db;
+      s.postgres_pool.size = *rc::gen::inRange(1, 8);
+      s.postgres_pool.min_idle = *rc::gen::inRange(0, s.postgres_pool.size + 1);
+      s.postgres_pool.acquire_timeout = *rc::gen::element<Nanos>(0, 50 * ms, 30 * S);
+      s.routes[0].cache_hit_ratio = *rc::gen::element(0.0, 0.5);
+    }
     return s;
   });
 }
@@ -59,7 +71,16 @@ RC_GTEST_PROP(Simulator, ConservationQueueBoundAndCapacityHold, ()) {
       RC_ASSERT(r.series.queue_length_max[i] <= static_cast<uint64_t>(s.pods.queue_limit * s.pods.replicas));
     RC_ASSERT(r.series.busy_workers_mean[i] <= s.pods.workers * s.pods.replicas + 1e-9);
   }
-  if (s.pods.queue_limit == -1) RC_ASSERT(r.summary.rejected == 0u);
+  if (s.database) {
+    const auto pool_cap = static_cast<uint64_t>(s.postgres_pool.size * s.pods.replicas);
+    for (size_t i = 0; i < r.series.size(); ++i) {
+      RC_ASSERT(r.series.pool_in_use[i] <= pool_cap);
+      RC_ASSERT(r.series.db_connections[i] <= static_cast<uint64_t>(s.database->usable_connections()));
+    }
+    RC_ASSERT(r.db_connections_max <= static_cast<uint64_t>(s.database->usable_connections()));
+  } else if (s.pods.queue_limit == -1) {
+    RC_ASSERT(r.summary.rejected == 0u);
+  }
   RC_ASSERT(r.utilization >= 0.0 && r.utilization <= 1.0 + 1e-9);
 }
 
