@@ -14,25 +14,31 @@ LoadBalancer::Stats& LoadBalancer::At(uint32_t id) {
 }
 
 void LoadBalancer::SetEndpoints(std::span<const uint32_t> ids, Nanos now) {
+  // Membership by id (O(1) lookups): fleets of a thousand pods change often.
+  std::vector<uint8_t> in_new;
+  for (uint32_t id : ids) {
+    if (id >= in_new.size()) in_new.resize(static_cast<size_t>(id) + 1, 0);
+    in_new[id] = 1;
+  }
+  auto listed = [this](uint32_t id) { return id < listed_.size() && listed_[id]; };
   // Mean EWMA of the endpoints that keep a value, to seed newcomers ("slow start").
   double sum = 0;
   int with_value = 0;
   for (uint32_t id : ids) {
-    if (id < stats_.size() && stats_[id].has_ewma &&
-        std::find(endpoints_.begin(), endpoints_.end(), id) != endpoints_.end()) {
+    if (id < stats_.size() && stats_[id].has_ewma && listed(id)) {
       sum += stats_[id].ewma_s;
       ++with_value;
     }
   }
   for (uint32_t old : endpoints_) {
-    if (std::find(ids.begin(), ids.end(), old) == ids.end()) {
+    if (old >= in_new.size() || !in_new[old]) {
       const uint32_t active = stats_[old].active;  // in-flight requests still finish
       stats_[old] = Stats{};
       stats_[old].active = active;
     }
   }
   for (uint32_t id : ids) {
-    if (std::find(endpoints_.begin(), endpoints_.end(), id) != endpoints_.end()) continue;
+    if (listed(id)) continue;
     Stats& s = At(id);
     if (with_value > 0) {
       s.has_ewma = true;
@@ -41,6 +47,7 @@ void LoadBalancer::SetEndpoints(std::span<const uint32_t> ids, Nanos now) {
     }
   }
   endpoints_.assign(ids.begin(), ids.end());
+  listed_ = std::move(in_new);
 }
 
 const std::vector<uint32_t>& LoadBalancer::Eligible(std::span<const uint32_t> tried) {
@@ -91,7 +98,7 @@ void LoadBalancer::OnFinish(uint32_t id, Nanos rtt, Nanos now) {
   Stats& s = At(id);
   if (s.active > 0) --s.active;
   if (policy_ != IngressPolicy::kEwma) return;
-  if (std::find(endpoints_.begin(), endpoints_.end(), id) == endpoints_.end()) return;  // stats deleted
+  if (id >= listed_.size() || !listed_[id]) return;  // stats deleted
   const double sample = ToSeconds(rtt);
   if (!s.has_ewma) {
     s.ewma_s = sample;  // first sample becomes the estimate

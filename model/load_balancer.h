@@ -77,6 +77,7 @@ class LoadBalancer {
   Nanos decay_;
   std::vector<uint32_t> endpoints_;
   std::vector<Stats> stats_;  // indexed by endpoint id
+  std::vector<uint8_t> listed_;   // by id: 1 iff in endpoints_
   std::vector<uint32_t> scratch_;
   size_t next_ = 0;           // round-robin cursor
 };

@@ -15,6 +15,7 @@ const char* FailureCauseName(FailureCause c) {
     case FailureCause::kRedisError: return "redis_error";
     case FailureCause::kUpstreamUnavailable: return "upstream_unavailable";
     case FailureCause::kKilledInFlight: return "killed_in_flight";
+    case FailureCause::kUpstreamConnectError: return "upstream_connect_error";
   }
   return "?";
 }
@@ -69,8 +70,67 @@ nlohmann::json IntervalSeries::ToJson() const {
     j["pool_waiting"] = pool_waiting;
     j["db_connections"] = db_connections;
   }
+  if (!replicas_desired.empty()) {
+    j["replicas_desired"] = replicas_desired;
+    j["replicas_total"] = replicas_total;
+    j["load_per_pod_qps"] = rounded(load_per_pod_qps);
+    j["cpu_utilization_pct"] = rounded(cpu_utilization_pct);
+  }
   return j;
 }
+
+nlohmann::json ClusterResult::ToJson() const {
+  auto seconds_or_null = [](const std::optional<Nanos>& t) -> nlohmann::json {
+    if (!t) return nullptr;
+    return ToSeconds(*t);
+  };
+  return {{"pods_created", pods_created},
+          {"pods_deleted", pods_deleted},
+          {"container_crashes", container_crashes},
+          {"container_restarts", container_restarts},
+          {"rescales_up", rescales_up},
+          {"rescales_down", rescales_down},
+          {"replicas_max", replicas_max},
+          {"ready_max", ready_max},
+          {"first_scale_up_s", seconds_or_null(first_scale_up_at)},
+          {"first_db_refusal_s", seconds_or_null(first_db_refusal_at)},
+          {"replicas_at_first_db_refusal", replicas_at_first_db_refusal}};
+}
+
+namespace {
+
+nlohmann::json DecisionsToJson(const std::vector<HpaDecisionRow>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const HpaDecisionRow& row : rows) {
+    nlohmann::json proposals = nlohmann::json::array();
+    for (const HpaDecisionRow::Proposal& p : row.proposals) {
+      nlohmann::json j = {{"metric", p.metric}, {"target", p.target}, {"ok", p.ok}};
+      if (p.ok) {
+        j["replicas"] = p.replicas;
+        j["usage"] = static_cast<double>(p.usage_milli) / 1000.0;
+      } else {
+        j["error"] = p.error;
+      }
+      proposals.push_back(std::move(j));
+    }
+    auto opt = [](const std::optional<int32_t>& v) -> nlohmann::json {
+      if (!v) return nullptr;
+      return *v;
+    };
+    out.push_back({{"t_s", ToSeconds(row.time)},
+                   {"current", row.current},
+                   {"proposals", std::move(proposals)},
+                   {"metric_replicas", opt(row.metric_replicas)},
+                   {"recommendation", opt(row.stabilized_replicas)},
+                   {"desired", row.desired},
+                   {"rescale", row.rescale},
+                   {"limiting_reason", row.limiting_reason},
+                   {"reason", row.reason}});
+  }
+  return out;
+}
+
+}  // namespace
 
 bool RunResult::AllExpectationsPassed() const {
   for (const ExpectationResult& e : expectations) {
@@ -114,13 +174,14 @@ nlohmann::json RunResult::ToJson() const {
   }
   summary["mean_in_system"] = mean_in_system;
   summary["utilization"] = utilization;
+  summary["cluster"] = cluster.ToJson();
 
   nlohmann::json tenants = nlohmann::json::object();
   for (const auto& [id, c] : by_tenant) tenants[id] = c.ToJson();
   nlohmann::json routes = nlohmann::json::object();
   for (const auto& [id, c] : by_route) routes[id] = c.ToJson();
 
-  return {{"schema", kReportSchema},
+  nlohmann::json report = {{"schema", kReportSchema},
           {"tool", {{"name", "scaletwin"}, {"version", kToolVersion}}},
           {"mode", mode},
           {"scenario",
@@ -135,6 +196,13 @@ nlohmann::json RunResult::ToJson() const {
           {"routes", std::move(routes)},
           {"series", series.ToJson()},
           {"histograms", {{"latency_ns", latency.ToJson()}, {"queue_wait_ns", queue_wait.ToJson()}}}};
+  if (cluster.has_hpa) {
+    nlohmann::json hpa = {{"targets", cluster.hpa_targets}, {"decisions", DecisionsToJson(cluster.decisions)}};
+    hpa["pods_metric_target"] = cluster.pods_metric_target ? nlohmann::json(*cluster.pods_metric_target) : nullptr;
+    hpa["cpu_target_pct"] = cluster.cpu_target_pct ? nlohmann::json(*cluster.cpu_target_pct) : nullptr;
+    report["hpa"] = std::move(hpa);
+  }
+  return report;
 }
 
 const nlohmann::json* FindMetric(const nlohmann::json& report, const std::string& dotted) {

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,9 @@ enum class FailureCause : uint8_t {
   kRedisError,           // the limiter or cache could not reach Redis (fail_closed)
   kUpstreamUnavailable,  // the ingress had no ready endpoint
   kKilledInFlight,       // the pod was killed while the request was in flight
+  kUpstreamConnectError, // every endpoint tried refused the connection (listener closed, container down): 502
 };
-inline constexpr int kFailureCauseCount = 6;
+inline constexpr int kFailureCauseCount = 7;
 const char* FailureCauseName(FailureCause c);
 
 struct OutcomeCounts {
@@ -60,6 +62,11 @@ struct IntervalSeries {
   std::vector<uint64_t> replicas_ready;    // at the end of the interval
   // With a database (empty otherwise), at the end of the interval, summed over pods:
   std::vector<uint64_t> pool_in_use, pool_waiting, db_connections;
+  // With an `hpa` section (empty otherwise), at the end of the interval:
+  std::vector<uint64_t> replicas_desired;  // the HPA's scale.spec.replicas
+  std::vector<uint64_t> replicas_total;    // pod objects that exist, terminating ones included
+  std::vector<double> load_per_pod_qps;    // arrivals in the interval per second per ready pod (NaN: none ready)
+  std::vector<double> cpu_utilization_pct; // CPU used / CPU requested of running pods, time-averaged (NaN: none)
   size_t size() const { return offered.size(); }
   nlohmann::json ToJson() const;
 };
@@ -69,6 +76,43 @@ struct ExpectationResult {
   bool found = false;     // the metric exists in the report and is a number
   double actual = 0;
   bool passed = false;
+};
+
+// One HPA reconcile as the decision table shows it.
+struct HpaDecisionRow {
+  Nanos time = 0;
+  int32_t current = 0;
+  struct Proposal {
+    std::string metric, target;
+    bool ok = false;
+    int32_t replicas = 0;
+    int64_t usage_milli = 0;    // the usage the metric compared with its target (per pod, or %)
+    std::string error;
+  };
+  std::vector<Proposal> proposals;
+  std::optional<int32_t> metric_replicas;      // max over the metrics
+  std::optional<int32_t> stabilized_replicas;  // after stabilization windows (the recommendation)
+  int32_t desired = 0;
+  bool rescale = false;
+  std::string reason;          // the rescale reason, or the limiting reason, or the error
+  std::string limiting_reason; // ScalingLimited reason ("" when not limited)
+};
+
+// What the simulated cluster did (with an `hpa` section or pod events).
+struct ClusterResult {
+  bool has_hpa = false;
+  std::vector<std::string> hpa_targets;  // "pods/http_requests: 100 (AverageValue)", ...
+  std::optional<double> pods_metric_target;    // per-pod AverageValue of the first Pods metric
+  std::optional<double> cpu_target_pct;        // cpu Utilization target
+  std::vector<HpaDecisionRow> decisions;       // every reconcile
+  uint64_t pods_created = 0, pods_deleted = 0, container_crashes = 0, container_restarts = 0;
+  uint64_t rescales_up = 0, rescales_down = 0; // HPA rescales by direction
+  uint64_t replicas_max = 0;                   // most pod objects at once
+  uint64_t ready_max = 0;
+  std::optional<Nanos> first_scale_up_at;      // first rescale upwards
+  std::optional<Nanos> first_db_refusal_at;    // first db_too_many_clients
+  uint64_t replicas_at_first_db_refusal = 0;   // pods with a running container then
+  nlohmann::json ToJson() const;
 };
 
 struct RunResult {
@@ -96,6 +140,7 @@ struct RunResult {
   std::map<std::string, OutcomeCounts> by_route;
 
   IntervalSeries series;
+  ClusterResult cluster;
   std::vector<ExpectationResult> expectations;
 
   bool AllExpectationsPassed() const;

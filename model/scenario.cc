@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "model/json_reader.h"
+#include "model/scenario_sections.h"
 
 namespace scaletwin {
 
@@ -42,11 +43,7 @@ namespace {
 constexpr double kMaxQps = 10'000'000;
 constexpr Nanos kMaxRunDuration = 7 * 24 * 3600 * kNanosPerSecond;
 
-struct ParseContext {
-  Scenario& s;
-  ParseErrors& errors;
-  const FileReader& read_file;
-};
+using scenario_internal::ParseContext;
 
 bool ValidId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
@@ -251,6 +248,7 @@ void ParseIngress(const nlohmann::json& v, const std::string& path, ParseContext
     }
   }
   ctx.s.ingress.ewma_decay = r.Duration("ewma_decay", kNanosPerMilli, 3600 * kNanosPerSecond).value_or(ctx.s.ingress.ewma_decay);
+  scenario_internal::ParseIngressKubernetes(r, ctx);
   r.Finish();
 }
 
@@ -284,6 +282,7 @@ void ParsePods(const nlohmann::json& v, const std::string& path, ParseContext& c
     }
     rr.Finish();
   }
+  scenario_internal::ParsePodLifecycle(r, ctx);
   r.Finish();
 }
 
@@ -381,7 +380,8 @@ const std::vector<std::pair<const char*, SectionParser>>& SectionParsers() {
   static const std::vector<std::pair<const char*, SectionParser>> kParsers = {
       {"tenants", ParseTenants}, {"traffic", ParseTraffic}, {"ingress", ParseIngress},
       {"pods", ParsePods},       {"database", ParseDatabase}, {"pools", ParsePools},
-      {"routes", ParseRoutes},   {"expect", ParseExpect},
+      {"routes", ParseRoutes},   {"hpa", scenario_internal::ParseHpa},
+      {"events", scenario_internal::ParseEvents}, {"expect", ParseExpect},
   };
   return kParsers;
 }
@@ -427,6 +427,7 @@ Result<Scenario> ParseScenario(const nlohmann::json& doc, const FileReader& read
     errors.AddMessage(r.Has("pools") ? "/pools" : "/routes",
                       "pools and route work only matter with a \"database\" section; add one or remove this");
   }
+  scenario_internal::CheckKubernetes(ctx);
   r.Finish();
   if (!errors.empty()) return errors.ToStatus("scenario");
   s.source = doc;

@@ -25,7 +25,10 @@
 #include "model/connection_pool.h"
 #include "model/distribution.h"
 #include "model/duration.h"
+#include "model/hpa_spec.h"
+#include "model/metrics_pipeline.h"
 #include "model/rate_profile.h"
+#include "model/readiness_probe.h"
 #include "model/status.h"
 
 namespace scaletwin {
@@ -61,9 +64,39 @@ struct Traffic {
 enum class IngressPolicy { kRoundRobin, kRandom, kLeastRequest, kEwma };
 const char* IngressPolicyName(IngressPolicy p);
 
+// proxy_next_upstream: which upstream failures the ingress retries on another
+// endpoint, and how many endpoints one request may try in all.
+struct RetrySpec {
+  int tries = 3;              // proxy-next-upstream-tries (1 = no retry)
+  bool on_error = true;       // "error": connect refused/reset (a closed listener, a dead container)
+  bool on_timeout = true;     // "timeout": accepted for manifests; the simulator models no proxy timeouts
+  bool on_http_503 = false;   // "http_503": the pod answered 503 (queue_full, pool or database failures)
+  // nginx never retries a non-idempotent request (POST: the create route) once
+  // it was sent upstream; a connect error is retried, the request was not sent.
+};
+
 struct IngressSpec {
   IngressPolicy policy = IngressPolicy::kRoundRobin;
   Nanos ewma_decay = 10 * kNanosPerSecond;  // ingress-nginx DECAY_TIME
+  // How long an EndpointSlice change (a pod turning Ready, unready or
+  // terminating) takes to reach the ingress (platform.md §1.4: 0-5 s).
+  DurationDistribution endpoint_propagation = DurationDistribution::Uniform(kNanosPerSecond / 2, 3 * kNanosPerSecond);
+  RetrySpec retries;
+};
+
+// Pod start-up stages, each a delay drawn per pod (KWOK-style delay + jitter
+// is a uniform distribution): created -> scheduled -> image pulled and sandbox
+// ready -> container started -> the app answers probes.
+struct StartupSpec {
+  DurationDistribution schedule = DurationDistribution::Constant(kNanosPerSecond);
+  DurationDistribution pull = DurationDistribution::Constant(0);  // cached image
+  DurationDistribution start = DurationDistribution::Constant(kNanosPerSecond);
+  DurationDistribution boot = DurationDistribution::Constant(2 * kNanosPerSecond);
+};
+
+struct TerminationSpec {
+  Nanos grace_period = 30 * kNanosPerSecond;  // terminationGracePeriodSeconds
+  Nanos pre_stop_sleep = 0;                   // lifecycle.preStop.sleep.seconds
 };
 
 struct PodSpec {
@@ -73,6 +106,32 @@ struct PodSpec {
   DurationDistribution service_time = DurationDistribution::Constant(10 * kNanosPerMilli);
   // Per-route overrides of service_time (absent = service_time).
   std::optional<DurationDistribution> route_service_time[kRouteCount];
+  StartupSpec startup;
+  ProbeSpec readiness_probe;       // Kubernetes' defaults: 0 / 10 s / 1 s / 1 / 3
+  TerminationSpec termination;
+  int64_t cpu_request_milli = 1000;          // resources.requests.cpu
+  int64_t cpu_per_busy_worker_milli = 1000;  // CPU a busy worker burns (idle workers burn none)
+  // The first `slow_count` pods ever created serve `slow_factor` times slower.
+  int slow_count = 0;
+  double slow_factor = 1;
+};
+
+// The `hpa` section: a Kubernetes autoscaling/v2 spec, the controller's
+// options, and the metrics pipeline it reads through.
+struct HpaScenario {
+  HpaSpec spec;
+  HpaControllerOptions controller;
+  MetricsPipelineConfig metrics;
+};
+
+// Disturbances at fixed times (`events`).
+enum class PodEventKind { kCrash, kDelete };
+struct PodEvent {
+  Nanos at = 0;
+  PodEventKind kind = PodEventKind::kCrash;
+  // Which pod: the oldest or newest running one, or the pod created index-th (0-based).
+  enum class Which { kOldest, kNewest, kIndex } which = Which::kOldest;
+  int index = 0;
 };
 
 // PostgreSQL as the pods see it (present only with a `database` section).
@@ -113,6 +172,8 @@ struct Scenario {
   std::optional<DatabaseSpec> database;   // absent: requests never touch a database
   PoolConfig postgres_pool;               // each pod's pool (used with `database`)
   RouteWork routes[kRouteCount];
+  std::optional<HpaScenario> hpa;         // absent: the fleet stays at pods.replicas
+  std::vector<PodEvent> events;           // sorted by time
   std::vector<Expectation> expect;
   // The document as parsed (after --set overrides), canonical form: hashed for identity.
   nlohmann::json source;

@@ -37,6 +37,7 @@ enum class Transform {
   kNone,
   kPerSecond,           // count per interval → rate, so different intervals compare
   kGapIfNoCompletions,  // latency percentiles: 0 in an interval with no completions means "no data"
+  kFlat,                // `path` is one number (a target): drawn as a level line over the whole run
 };
 
 struct SeriesDef {
@@ -92,6 +93,16 @@ const std::vector<ChartDef>& Charts() {
        nullptr,
        Transform::kNone,
        /*integer=*/true},
+      {"load",
+       "Load per ready pod against the HPA target",
+       "requests / s per pod",
+       {{"offered per ready pod", "series.load_per_pod_qps", "#4e79a7"},
+        {"HPA target (AverageValue)", "hpa.pods_metric_target", "#e15759", Anchor::kMid, Transform::kFlat}}},
+      {"cpu",
+       "CPU utilization of running pods against the HPA target",
+       "% of requested CPU",
+       {{"CPU used / requested", "series.cpu_utilization_pct", "#59a14f"},
+        {"HPA target (Utilization)", "hpa.cpu_target_pct", "#e15759", Anchor::kMid, Transform::kFlat}}},
       {"pools",
        "PostgreSQL pools and connections (all pods)",
        "connections / requests",
@@ -148,6 +159,17 @@ const std::vector<RowDef>& SummaryRows() {
       {"service time p99", "summary.service_ms.p99", Format::kMs},
       {"mean requests in system (L)", "summary.mean_in_system", Format::kNumber},
       {"worker utilization", "summary.utilization", Format::kPercent},
+      {"Cluster", nullptr},
+      {"pods, most at once", "summary.cluster.replicas_max", Format::kCount},
+      {"ready pods, most at once", "summary.cluster.ready_max", Format::kCount},
+      {"pods created", "summary.cluster.pods_created", Format::kCount},
+      {"pods deleted", "summary.cluster.pods_deleted", Format::kCount},
+      {"HPA scale-ups", "summary.cluster.rescales_up", Format::kCount},
+      {"HPA scale-downs", "summary.cluster.rescales_down", Format::kCount},
+      {"first scale-up at", "summary.cluster.first_scale_up_s", Format::kSeconds},
+      {"container crashes", "summary.cluster.container_crashes", Format::kCount},
+      {"first db_too_many_clients at", "summary.cluster.first_db_refusal_s", Format::kSeconds},
+      {"running pods then", "summary.cluster.replicas_at_first_db_refusal", Format::kCount},
   };
   return kRows;
 }
@@ -156,7 +178,7 @@ const std::vector<RowDef>& SummaryRows() {
 // generic table.
 const std::set<std::string>& KnownKeys() {
   static const std::set<std::string> kKeys = {"schema", "tool",   "mode",       "scenario",     "summary", "tenants",
-                                              "routes", "series", "histograms", "expectations", "passed"};
+                                              "routes", "series", "histograms", "expectations", "passed", "hpa"};
   return kKeys;
 }
 
@@ -537,6 +559,16 @@ void ChartsSection(std::string& out, const std::vector<Run>& runs) {
     for (const SeriesDef& s : def.series) {
       for (const Run& run : runs) {
         const json* values = Find(*run.report, s.path);
+        if (s.transform == Transform::kFlat) {
+          const std::optional<double> level = Num(values);
+          const json* t = Find(*run.report, "series.t_s");
+          if (!level || !t || !t->is_array() || t->empty() || chart.series.empty()) continue;
+          const std::vector<double> x = XPositions(*run.report, t->size(), Anchor::kMid);
+          std::vector<Point> pts;
+          for (double xi : x) pts.push_back({xi, *level});
+          chart.series.push_back({SeriesLabel(s.label, run, runs.size()), std::move(pts), s.color, true});
+          continue;
+        }
         if (!values || !values->is_array()) continue;
         chart.series.push_back({SeriesLabel(s.label, run, runs.size()),
                                 SeriesPoints(*run.report, values, s.anchor, s.transform), s.color, run.dashed});
@@ -575,6 +607,63 @@ void ChartsSection(std::string& out, const std::vector<Run>& runs) {
            "interval's end are placed at its end. Latency gaps are intervals with no completions.</p>\n";
   }
   out += charts + "</section>\n";
+}
+
+// The HPA decision table: every reconcile that rescaled, failed or was
+// limited, plus the first; the rest only repeat "within range".
+void HpaDecisions(std::string& out, const std::vector<Run>& runs) {
+  bool any = false;
+  for (const Run& run : runs) any = any || Find(*run.report, "hpa.decisions") != nullptr;
+  if (!any) return;
+  out += "<section id=\"hpa\">\n<h2>HPA decisions</h2>\n";
+  for (const Run& run : runs) {
+    const json* rows = Find(*run.report, "hpa.decisions");
+    if (!rows || !rows->is_array()) continue;
+    if (runs.size() > 1) out += "<h3>" + HtmlEscape(run.label) + "</h3>\n";
+    std::string targets;
+    if (const json* t = Find(*run.report, "hpa.targets"); t && t->is_array()) {
+      for (const json& x : *t) targets += (targets.empty() ? "" : "; ") + HtmlEscape(Str(&x));
+    }
+    out += "<p class=\"note\">Targets: " + targets + ". " + std::to_string(rows->size()) +
+           " reconciles; shown: the first, and each that rescaled, failed or was limited by a rule.</p>\n";
+    out += "<table>\n<tr><th>t</th><th>current</th><th>per-metric proposal</th><th>metric replicas</th>"
+           "<th>recommendation</th><th>desired</th><th>limits applied</th><th>reason</th></tr>\n";
+    size_t shown = 0;
+    for (size_t i = 0; i < rows->size(); ++i) {
+      const json& row = (*rows)[i];
+      if (!row.is_object()) continue;
+      const bool rescale = row.value("rescale", false);
+      const std::string limiting = Str(Find(row, "limiting_reason"));
+      const bool limited = !limiting.empty() && limiting != "DesiredWithinRange";
+      std::string proposals;
+      bool failed = false;
+      if (const json* ps = Find(row, "proposals"); ps && ps->is_array()) {
+        for (const json& p : *ps) {
+          if (!proposals.empty()) proposals += "<br>";
+          if (p.value("ok", false)) {
+            proposals += HtmlEscape(Str(Find(p, "metric"))) + ": " + FormatValue(Num(Find(p, "replicas")), Format::kCount) +
+                         " (usage " + FormatValue(Num(Find(p, "usage")), Format::kNumber) + " vs " +
+                         HtmlEscape(Str(Find(p, "target"))) + ")";
+          } else {
+            failed = true;
+            proposals += HtmlEscape(Str(Find(p, "metric"))) + ": failed";
+          }
+        }
+      }
+      if (i > 0 && !rescale && !limited && !failed) continue;
+      if (++shown > kMaxGenericRows) break;
+      out += "<tr><td class=\"num\">" + FormatValue(Num(Find(row, "t_s")), Format::kSeconds) + "</td>";
+      out += "<td class=\"num\">" + FormatValue(Num(Find(row, "current")), Format::kCount) + "</td>";
+      out += "<td>" + proposals + "</td>";
+      out += "<td class=\"num\">" + FormatValue(Num(Find(row, "metric_replicas")), Format::kCount) + "</td>";
+      out += "<td class=\"num\">" + FormatValue(Num(Find(row, "recommendation")), Format::kCount) + "</td>";
+      out += "<td class=\"num\">" + FormatValue(Num(Find(row, "desired")), Format::kCount) + (rescale ? " ↕" : "") + "</td>";
+      out += "<td>" + HtmlEscape(limited ? limiting : "") + "</td>";
+      out += "<td>" + HtmlEscape(Str(Find(row, "reason"))) + "</td></tr>\n";
+    }
+    out += "</table>\n";
+  }
+  out += "</section>\n";
 }
 
 // Any other top-level array of objects: columns are the union of member keys
@@ -668,6 +757,7 @@ std::string Render(const json& report, const HtmlContext& ctx) {
   ChartsSection(out, runs);
   OutcomeTables(out, runs, "tenants", "Per tenant", "tenant");
   OutcomeTables(out, runs, "routes", "Per route", "route");
+  HpaDecisions(out, runs);
   GenericTables(out, runs);
   out += "<footer>Generated by scaletwin";
   if (const std::string v = Str(Find(report, "tool.version")); !v.empty()) out += " " + HtmlEscape(v);

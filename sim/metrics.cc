@@ -12,7 +12,10 @@ MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
       warmup_(scenario.warmup),
       duration_(scenario.duration),
       interval_(scenario.series_interval),
-      total_workers_(scenario.pods.replicas * scenario.pods.workers),
+      workers_per_pod_(scenario.pods.workers),
+      cpu_per_busy_worker_(static_cast<double>(scenario.pods.cpu_per_busy_worker_milli) / 1000.0),
+      cpu_request_(static_cast<double>(scenario.pods.cpu_request_milli) / 1000.0),
+      has_hpa_(scenario.hpa.has_value()),
       tenant_counts_(scenario.tenants.size()),
       interval_end_(std::min(scenario.series_interval, scenario.duration)) {
   for (const Tenant& t : scenario.tenants) tenant_ids_.push_back(t.id);
@@ -39,6 +42,19 @@ MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
     s.pool_waiting.assign(n, 0);
     s.db_connections.assign(n, 0);
   }
+  if (has_hpa_) {
+    s.replicas_desired.assign(n, 0);
+    s.replicas_total.assign(n, 0);
+    s.load_per_pod_qps.assign(n, std::nan(""));
+    s.cpu_utilization_pct.assign(n, std::nan(""));
+  }
+}
+
+void MetricsRecorder::SetClusterLevels(uint64_t desired, uint64_t ready, uint64_t total, uint64_t running) {
+  desired_replicas_ = desired;
+  ready_replicas_ = ready;
+  total_replicas_ = total;
+  running_pods_ = running;
 }
 
 void MetricsRecorder::Advance(Nanos now) {
@@ -48,12 +64,14 @@ void MetricsRecorder::Advance(Nanos now) {
       const auto dt = static_cast<double>(to - last_);
       interval_queue_area_ += static_cast<double>(queued_) * dt;
       interval_busy_area_ += static_cast<double>(busy_) * dt;
+      interval_running_area_ += static_cast<double>(running_pods_) * dt;
     }
     const Nanos lo = std::max(last_, warmup_), hi = std::min(to, duration_);
     if (hi > lo) {
       const auto w = static_cast<double>(hi - lo);
       window_in_system_area_ += static_cast<double>(in_system_) * w;
       window_busy_area_ += static_cast<double>(busy_) * w;
+      window_running_area_ += static_cast<double>(running_pods_) * w;
     }
     last_ = to;
   };
@@ -85,8 +103,20 @@ void MetricsRecorder::CloseInterval() {
     s.latency_p95_ms[i] = ToMillis(interval_latency_.Percentile(0.95));
     s.latency_p99_ms[i] = ToMillis(interval_latency_.Percentile(0.99));
   }
+  if (!s.replicas_desired.empty()) {
+    s.replicas_desired[i] = desired_replicas_;
+    s.replicas_total[i] = total_replicas_;
+    if (ready_replicas_ > 0) {
+      s.load_per_pod_qps[i] = static_cast<double>(s.offered[i]) / ToSeconds(static_cast<Nanos>(len)) /
+                              static_cast<double>(ready_replicas_);
+    }
+    if (interval_running_area_ > 0) {
+      s.cpu_utilization_pct[i] =
+          100.0 * interval_busy_area_ * cpu_per_busy_worker_ / (interval_running_area_ * cpu_request_);
+    }
+  }
   interval_latency_.Reset();
-  interval_queue_area_ = interval_busy_area_ = 0;
+  interval_queue_area_ = interval_busy_area_ = interval_running_area_ = 0;
   interval_queue_max_ = queued_;
   ++interval_index_;
   interval_end_ = std::min(interval_end_ + interval_, duration_);
@@ -139,6 +169,10 @@ void MetricsRecorder::OnPoolAcquired(Nanos now, const Request& r) {
 }
 
 void MetricsRecorder::SetPoolLevel(uint32_t pod, int in_use, size_t waiting) {
+  if (pod >= pool_in_use_.size()) {
+    pool_in_use_.resize(pod + 1, 0);
+    pool_waiting_.resize(pod + 1, 0);
+  }
   pool_in_use_total_ += in_use - pool_in_use_[pod];
   pool_waiting_total_ += static_cast<int64_t>(waiting) - pool_waiting_[pod];
   pool_in_use_[pod] = in_use;
@@ -154,7 +188,9 @@ void MetricsRecorder::Finish(Nanos end, uint64_t in_flight_window) {
   Advance(std::max(end, duration_));
   const double window = static_cast<double>(duration_ - warmup_);
   out_.mean_in_system = window > 0 ? window_in_system_area_ / window : 0;
-  out_.utilization = window > 0 && total_workers_ > 0 ? window_busy_area_ / (window * total_workers_) : 0;
+  // Time-weighted: busy worker-time over the worker-time of running pods.
+  const double capacity = window_running_area_ * workers_per_pod_;
+  out_.utilization = capacity > 0 ? window_busy_area_ / capacity : 0;
   out_.in_flight_at_end = in_flight_window;
   for (size_t i = 0; i < tenant_ids_.size(); ++i) out_.by_tenant[tenant_ids_[i]] = tenant_counts_[i];
   for (int i = 0; i < kRouteCount; ++i) {

@@ -41,7 +41,10 @@ class MetricsRecorder {
   void AddQueued(int delta) { queued_ += delta; }
   void AddBusy(int delta) { busy_ += delta; }
   void AddInSystem(int delta) { in_system_ += delta; }
-  void SetReadyReplicas(uint64_t n) { ready_replicas_ = n; }
+  // Pod counts (call Advance(now) first): the HPA's desired count, Ready pods,
+  // pod objects, and pods with a running container (whose workers count as
+  // capacity for utilization).
+  void SetClusterLevels(uint64_t desired, uint64_t ready, uint64_t total, uint64_t running);
 
   // Closes the run at `end` (>= duration) with `in_flight` window requests unfinished.
   void Finish(Nanos end, uint64_t in_flight_window);
@@ -53,19 +56,21 @@ class MetricsRecorder {
 
   RunResult& out_;
   Nanos warmup_, duration_, interval_;
-  int total_workers_;
+  int workers_per_pod_;
+  double cpu_per_busy_worker_, cpu_request_;  // cores
+  bool has_hpa_;
   std::vector<OutcomeCounts> tenant_counts_;
   OutcomeCounts route_counts_[kRouteCount];
   std::vector<std::string> tenant_ids_;
 
   // Levels and their integrals.
   int64_t queued_ = 0, busy_ = 0, in_system_ = 0;
-  uint64_t ready_replicas_ = 0;
+  uint64_t ready_replicas_ = 0, desired_replicas_ = 0, total_replicas_ = 0, running_pods_ = 0;
   std::vector<int> pool_in_use_, pool_waiting_;  // per pod
   int64_t pool_in_use_total_ = 0, pool_waiting_total_ = 0, db_connections_ = 0;
   Nanos last_ = 0;
-  double window_in_system_area_ = 0, window_busy_area_ = 0;  // level × ns
-  double interval_queue_area_ = 0, interval_busy_area_ = 0;
+  double window_in_system_area_ = 0, window_busy_area_ = 0, window_running_area_ = 0;  // level × ns
+  double interval_queue_area_ = 0, interval_busy_area_ = 0, interval_running_area_ = 0;
   int64_t interval_queue_max_ = 0;
 
   // Current interval [interval_start_, interval_start_ + interval_).

@@ -8,6 +8,7 @@
 // Thread-safety: none.
 #pragma once
 
+#include <array>
 #include <cassert>
 #include <cstdint>
 #include <vector>
@@ -29,6 +30,11 @@ struct Request {
   Stage stage = Stage::kQueued;
   uint16_t queries_left = 0;
   bool in_window = false;   // arrived in [warmup, duration): counts in the summary
+  bool at_pod = false;      // admitted by a pod (queued or with a worker)
+  bool orphan = false;      // failed with its pod, but its database query still runs
+  bool live = false;        // the slot holds a request
+  uint8_t tries = 0;        // endpoints tried by the ingress
+  std::array<uint32_t, 8> tried{};
 };
 
 class RequestSlab {
@@ -41,20 +47,26 @@ class RequestSlab {
       const uint32_t generation = slots_[id].generation + 1;
       slots_[id] = Request{};
       slots_[id].generation = generation;
+      slots_[id].live = true;
       return id;
     }
     slots_.emplace_back();
+    slots_.back().live = true;
     ++live_;
     return static_cast<uint32_t>(slots_.size() - 1);
   }
+  // Bumps the generation too, so timers of a freed slot are stale at once.
   void Release(uint32_t id) {
     assert(id < slots_.size());
+    ++slots_[id].generation;
+    slots_[id].live = false;
     free_.push_back(id);
     --live_;
   }
   Request& operator[](uint32_t id) { return slots_[id]; }
   size_t live() const { return live_; }
   size_t capacity() const { return slots_.size(); }
+  bool IsLive(uint32_t id) const { return id < slots_.size() && slots_[id].live; }
 
  private:
   std::vector<Request> slots_;

@@ -1,3 +1,5 @@
+// The request path of the simulated world; the cluster around it (pods coming
+// and going, the HPA, the metrics pipeline) is world_cluster.cc.
 #include "sim/world.h"
 
 #include "model/check.h"
@@ -10,6 +12,8 @@ World::World(const Scenario& scenario)
       balancer_(scenario.ingress.policy, Rng(scenario.seed, "ingress"), scenario.ingress.ewma_decay),
       db_rng_(scenario.seed, "database"),
       cache_rng_(scenario.seed, "cache"),
+      kubelet_rng_(scenario.seed, "kubelet"),
+      endpoint_rng_(scenario.seed, "endpoints"),
       metrics_(scenario, &result_) {
   result_.scenario_name = scenario.name;
   result_.scenario_description = scenario.description;
@@ -17,20 +21,18 @@ World::World(const Scenario& scenario)
   result_.duration = scenario.duration;
   result_.warmup = scenario.warmup;
   if (scenario.database) database_.emplace(*scenario.database);
-  for (int i = 0; i < scenario.pods.replicas; ++i) {
-    pods_.emplace_back(scenario.pods.workers, scenario.pods.queue_limit);
-    service_rng_.emplace_back(scenario.seed, "service", static_cast<uint64_t>(i));
-    if (database_) pools_.emplace_back(scenario.postgres_pool);
-  }
-  std::vector<uint32_t> ids(pods_.size());
-  for (uint32_t i = 0; i < ids.size(); ++i) ids[i] = i;
-  balancer_.SetEndpoints(ids, 0);
-  metrics_.SetReadyReplicas(pods_.size());
   queue_.Reserve(1024);
+  StartCluster();
 }
 
 void World::ScheduleNextArrival() {
   if (arrivals_.Next(&pending_arrival_)) queue_.Push(pending_arrival_.time, Payload(kArrival, 0));
+}
+
+void World::AccrueCpu(Nanos now, uint32_t pod) {
+  PodRuntime& rt = runtime_[pod];
+  rt.busy_worker_ns += static_cast<double>(pods_[pod].busy()) * static_cast<double>(now - rt.busy_since);
+  rt.busy_since = now;
 }
 
 void World::HandleArrival(Nanos now) {
@@ -40,31 +42,75 @@ void World::HandleArrival(Nanos now) {
   r.tenant = pending_arrival_.tenant;
   r.route = pending_arrival_.route;
   r.in_window = now >= scenario_.warmup && now < scenario_.duration;
-  r.pod = balancer_.Pick(now);
-  balancer_.OnStart(r.pod);
   ++offered_;
+  if (r.in_window) ++in_flight_window_;
   metrics_.OnArrival(now, r);
-  Pod& pod = pods_[r.pod];
-  switch (pod.Arrive(id)) {
-    case Pod::Admit::kStart:
-      metrics_.AddInSystem(1);
-      if (r.in_window) ++in_flight_window_;
-      metrics_.AddBusy(1);
-      StartService(now, id);
-      break;
-    case Pod::Admit::kQueued:
-      metrics_.AddInSystem(1);
-      if (r.in_window) ++in_flight_window_;
-      metrics_.AddQueued(1);
-      break;
-    case Pod::Admit::kRejected:
-      ++rejected_;
-      metrics_.OnReject(now, r, FailureCause::kQueueFull);
-      balancer_.OnFinish(r.pod, 0, now);  // an immediate 503: the ingress sees a fast response
-      requests_.Release(id);
-      break;
-  }
+  RouteRequest(now, id);
   ScheduleNextArrival();
+}
+
+void World::RouteRequest(Nanos now, uint32_t id) {
+  const RetrySpec& retries = scenario_.ingress.retries;
+  for (;;) {
+    Request& r = requests_[id];
+    if (balancer_.endpoints().empty()) {
+      Fail(now, id, r.tries == 0 ? FailureCause::kUpstreamUnavailable : FailureCause::kUpstreamConnectError);
+      return;
+    }
+    const uint32_t pod = balancer_.Pick(now, std::span<const uint32_t>(r.tried.data(), r.tries));
+    r.tried[r.tries++] = pod;
+    r.pod = pod;
+    balancer_.OnStart(pod);
+    if (!runtime_[pod].listening) {
+      // Connection refused: the ingress still lists a pod whose listener is
+      // closed (SIGTERM before the endpoint removal arrived, or a crash).
+      balancer_.OnFinish(pod, 0, now);
+      const bool untried_left = r.tries < balancer_.endpoints().size();
+      if (retries.on_error && r.tries < retries.tries && untried_left) continue;
+      Fail(now, id, FailureCause::kUpstreamConnectError);
+      return;
+    }
+    switch (pods_[pod].Arrive(id)) {
+      case Pod::Admit::kStart:
+        r.at_pod = true;
+        ++runtime_[pod].in_flight;
+        metrics_.AddInSystem(1);
+        AccrueCpu(now, pod);
+        metrics_.AddBusy(1);
+        StartService(now, id);
+        return;
+      case Pod::Admit::kQueued:
+        r.at_pod = true;
+        ++runtime_[pod].in_flight;
+        metrics_.AddInSystem(1);
+        metrics_.AddQueued(1);
+        return;
+      case Pod::Admit::kRejected:
+        ++runtime_[pod].requests_total;
+        balancer_.OnFinish(pod, 0, now);  // an immediate 503: the ingress sees a fast response
+        if (retries.on_http_503 && r.route != Route::kCreate && r.tries < retries.tries &&
+            r.tries < balancer_.endpoints().size()) {
+          continue;
+        }
+        Fail(now, id, FailureCause::kQueueFull);
+        return;
+    }
+  }
+}
+
+void World::Fail(Nanos now, uint32_t id, FailureCause cause) {
+  Request& r = requests_[id];
+  ++rejected_;
+  if (r.in_window) --in_flight_window_;
+  metrics_.OnReject(now, r, cause);
+  if (cause == FailureCause::kDbTooManyClients && !result_.cluster.first_db_refusal_at) {
+    result_.cluster.first_db_refusal_at = now;
+    uint64_t running = 0;
+    for (const PodRuntime& rt : runtime_) running += rt.container_running() ? 1 : 0;
+    result_.cluster.replicas_at_first_db_refusal = running;
+  }
+  if (r.orphan) return;  // released when its query ends
+  requests_.Release(id);
 }
 
 void World::StartService(Nanos now, uint32_t id) {
@@ -98,11 +144,13 @@ void World::AcquireConnection(Nanos now, uint32_t id) {
 
 void World::OpenConnections(Nanos now, uint32_t pod) {
   for (int n = pools_[pod].ConnectionsToOpen(); n > 0; --n) {
-    queue_.Push(now + scenario_.postgres_pool.connect_time, Payload(kConnectDone, pod));
+    queue_.Push(now + scenario_.postgres_pool.connect_time, Payload(kConnectDone, pod, runtime_[pod].epoch));
   }
 }
 
-void World::HandleConnectDone(Nanos now, uint32_t pod) {
+void World::HandleConnectDone(Nanos now, uint32_t pod, uint32_t epoch) {
+  // A connect started by a container that has since stopped: nobody waits for it.
+  if (Gen24(runtime_[pod].epoch) != epoch || !runtime_[pod].container_running()) return;
   ConnectionPool& pool = pools_[pod];
   const bool accepted = database_->Connect();
   const ConnectionPool::OpenResult result = pool.OnOpened(accepted);
@@ -119,7 +167,7 @@ void World::HandleConnectDone(Nanos now, uint32_t pod) {
 void World::HandleAcquireTimeout(Nanos now, uint32_t id, uint32_t generation) {
   Request& r = requests_[id];
   // Stale timers (the request got a connection, or the slot was reused) do nothing.
-  if ((r.generation & 0xFFFFFF) != generation || r.stage != Request::Stage::kAcquiring) return;
+  if (Gen24(r.generation) != generation || r.stage != Request::Stage::kAcquiring) return;
   if (!pools_[r.pod].Cancel(id)) return;
   const uint32_t pod = r.pod;
   LeaveWorker(now, id, FailureCause::kPoolTimeout);
@@ -141,6 +189,14 @@ void World::HandleQueryDone(Nanos now, uint32_t id) {
     queue_.Push(now + database_->spec().query_time[static_cast<int>(route)].Sample(db_rng_), Payload(kQueryDone, next));
   }
   Request& r = requests_[id];
+  if (r.orphan) {
+    // Its pod died meanwhile (the request already failed); the backend only
+    // now finishes and notices its client is gone.
+    --orphans_;
+    r.orphan = false;
+    requests_.Release(id);
+    return;
+  }
   if (--r.queries_left > 0) {
     StartQuery(now, id);
     return;
@@ -165,39 +221,51 @@ void World::StartCpu(Nanos now, uint32_t id) {
   r.cpu_start = now;
   const auto& route_dist = scenario_.pods.route_service_time[static_cast<int>(r.route)];
   const DurationDistribution& dist = route_dist ? *route_dist : scenario_.pods.service_time;
-  queue_.Push(now + dist.Sample(service_rng_[r.pod]), Payload(kServiceDone, id));
+  Nanos service = dist.Sample(service_rng_[r.pod]);
+  if (runtime_[r.pod].slow) service = static_cast<Nanos>(static_cast<double>(service) * scenario_.pods.slow_factor);
+  queue_.Push(now + service, Payload(kServiceDone, id, r.generation));
 }
 
-void World::HandleServiceDone(Nanos now, uint32_t id) { LeaveWorker(now, id, std::nullopt); }
+void World::HandleServiceDone(Nanos now, uint32_t id, uint32_t generation) {
+  if (Gen24(requests_[id].generation) != generation) return;  // its pod was killed meanwhile
+  LeaveWorker(now, id, std::nullopt);
+}
 
 void World::LeaveWorker(Nanos now, uint32_t id, std::optional<FailureCause> failure) {
   Request& r = requests_[id];
-  if (failure) {
-    ++rejected_;
-    metrics_.OnReject(now, r, *failure);
-  } else {
-    ++completed_;
-    metrics_.OnComplete(now, r);
-  }
-  balancer_.OnFinish(r.pod, now - r.arrival, now);
+  const uint32_t pod = r.pod;
+  PodRuntime& rt = runtime_[pod];
+  ++rt.requests_total;
+  --rt.in_flight;
+  r.at_pod = false;
+  balancer_.OnFinish(pod, now - r.arrival, now);
   metrics_.AddInSystem(-1);
-  if (r.in_window) --in_flight_window_;
   uint32_t next;
-  if (pods_[r.pod].Finish(&next)) {
+  AccrueCpu(now, pod);
+  if (pods_[pod].Finish(&next)) {
     metrics_.AddQueued(-1);
     StartService(now, next);
   } else {
     metrics_.AddBusy(-1);
   }
-  requests_.Release(id);
+  const RetrySpec& retries = scenario_.ingress.retries;
+  if (failure && retries.on_http_503 && r.route != Route::kCreate && r.tries < retries.tries &&
+      r.tries < balancer_.endpoints().size()) {
+    RouteRequest(now, id);  // the ingress tries the next endpoint with the same request
+  } else if (failure) {
+    Fail(now, id, *failure);
+  } else {
+    ++completed_;
+    if (r.in_window) --in_flight_window_;
+    metrics_.OnComplete(now, r);
+    requests_.Release(id);
+  }
+  MaybeExitAfterDrain(now, pod);
 }
 
 RunResult World::Run(const ProgressFn& progress) {
   const Nanos stop = scenario_.duration + scenario_.drain;
   ScheduleNextArrival();
-  if (database_) {
-    for (uint32_t p = 0; p < pools_.size(); ++p) OpenConnections(0, p);  // min_idle at start-up
-  }
   Nanos now = 0;
   while (!queue_.empty() && queue_.TopTime() <= stop) {
     const Event ev = queue_.Pop();
@@ -207,12 +275,24 @@ RunResult World::Run(const ProgressFn& progress) {
     const auto generation = static_cast<uint32_t>((ev.payload >> 32) & 0xFFFFFF);
     switch (static_cast<EventKind>(ev.payload >> 56)) {
       case kArrival: HandleArrival(now); break;
-      case kServiceDone: HandleServiceDone(now, index); break;
-      case kConnectDone: HandleConnectDone(now, index); break;
+      case kServiceDone: HandleServiceDone(now, index, generation); break;
+      case kConnectDone: HandleConnectDone(now, index, generation); break;
       case kAcquireTimeout: HandleAcquireTimeout(now, index, generation); break;
       case kQueryDone: HandleQueryDone(now, index); break;
+      case kPodScheduled: if (Gen24(runtime_[index].epoch) == generation) HandlePodScheduled(now, index); break;
+      case kContainerStarted: if (Gen24(runtime_[index].epoch) == generation) StartContainer(now, index); break;
+      case kAppUp: if (Gen24(runtime_[index].epoch) == generation) HandleAppUp(now, index); break;
+      case kPodReady: if (Gen24(runtime_[index].epoch) == generation) HandlePodReady(now, index); break;
+      case kPodNotReady: if (Gen24(runtime_[index].epoch) == generation) HandlePodNotReady(now, index); break;
+      case kEndpointUpdate: HandleEndpointUpdate(now, index & 0x7FFFFFFF, generation, (index >> 31) != 0); break;
+      case kSigterm: HandleSigterm(now, index); break;
+      case kKill: HandleKill(now, index); break;
+      case kHpaSync: HandleHpaSync(now); break;
+      case kScrape: HandleScrape(now, index); break;
+      case kResourceScrape: HandleResourceScrape(now); break;
+      case kScenarioEvent: HandleScenarioEvent(now, index); break;
     }
-    SCALETWIN_CHECK(offered_ == completed_ + rejected_ + requests_.live());
+    SCALETWIN_CHECK(offered_ == completed_ + rejected_ + requests_.live() - orphans_);
     if ((++events_ & 0xFFFFF) == 0 && progress) progress(now, scenario_.duration);
   }
   if (database_) {
