@@ -93,6 +93,8 @@ nlohmann::json ClusterResult::ToJson() const {
           {"replicas_max", replicas_max},
           {"ready_max", ready_max},
           {"first_scale_up_s", seconds_or_null(first_scale_up_at)},
+          {"catch_up_s", first_scale_up_at && caught_up_at ? nlohmann::json(ToSeconds(*caught_up_at - *first_scale_up_at))
+                                                           : nlohmann::json(nullptr)},
           {"first_db_refusal_s", seconds_or_null(first_db_refusal_at)},
           {"replicas_at_first_db_refusal", replicas_at_first_db_refusal}};
 }

@@ -110,8 +110,11 @@ struct ClusterResult {
   uint64_t replicas_max = 0;                   // most pod objects at once
   uint64_t ready_max = 0;
   std::optional<Nanos> first_scale_up_at;      // first rescale upwards
-  std::optional<Nanos> first_db_refusal_at;    // first db_too_many_clients
-  uint64_t replicas_at_first_db_refusal = 0;   // pods with a running container then
+  // When Ready pods first reached the desired count after the first climb
+  // ended (the first reconcile after the first scale-up that adds no pod).
+  std::optional<Nanos> caught_up_at;
+  std::optional<Nanos> first_db_refusal_at;    // PostgreSQL first refused a pool's connection
+  uint64_t replicas_at_first_db_refusal = 0;   // pods whose app was up then
   nlohmann::json ToJson() const;
 };
 

@@ -167,9 +167,10 @@ const std::vector<RowDef>& SummaryRows() {
       {"HPA scale-ups", "summary.cluster.rescales_up", Format::kCount},
       {"HPA scale-downs", "summary.cluster.rescales_down", Format::kCount},
       {"first scale-up at", "summary.cluster.first_scale_up_s", Format::kSeconds},
+      {"ready pods caught up after", "summary.cluster.catch_up_s", Format::kSeconds},
       {"container crashes", "summary.cluster.container_crashes", Format::kCount},
-      {"first db_too_many_clients at", "summary.cluster.first_db_refusal_s", Format::kSeconds},
-      {"running pods then", "summary.cluster.replicas_at_first_db_refusal", Format::kCount},
+      {"PostgreSQL first refused a connection at", "summary.cluster.first_db_refusal_s", Format::kSeconds},
+      {"pods up then", "summary.cluster.replicas_at_first_db_refusal", Format::kCount},
   };
   return kRows;
 }

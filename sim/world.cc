@@ -103,12 +103,6 @@ void World::Fail(Nanos now, uint32_t id, FailureCause cause) {
   ++rejected_;
   if (r.in_window) --in_flight_window_;
   metrics_.OnReject(now, r, cause);
-  if (cause == FailureCause::kDbTooManyClients && !result_.cluster.first_db_refusal_at) {
-    result_.cluster.first_db_refusal_at = now;
-    uint64_t running = 0;
-    for (const PodRuntime& rt : runtime_) running += rt.container_running() ? 1 : 0;
-    result_.cluster.replicas_at_first_db_refusal = running;
-  }
   if (r.orphan) return;  // released when its query ends
   requests_.Release(id);
 }
@@ -153,6 +147,13 @@ void World::HandleConnectDone(Nanos now, uint32_t pod, uint32_t epoch) {
   if (Gen24(runtime_[pod].epoch) != epoch || !runtime_[pod].container_running()) return;
   ConnectionPool& pool = pools_[pod];
   const bool accepted = database_->Connect();
+  if (!accepted && !result_.cluster.first_db_refusal_at) {
+    // The fleet size at which pods x pool size first overran the database.
+    result_.cluster.first_db_refusal_at = now;
+    uint64_t up = 0;
+    for (const PodRuntime& rt : runtime_) up += rt.stage == PodRuntime::Stage::kUp ? 1 : 0;
+    result_.cluster.replicas_at_first_db_refusal = up;
+  }
   const ConnectionPool::OpenResult result = pool.OnOpened(accepted);
   metrics_.SetDbConnections(database_->connections());
   if (result.granted) {

@@ -124,7 +124,7 @@ class World {
   void HandleScrape(Nanos now, uint32_t pod);
   void HandleResourceScrape(Nanos now);
   void HandleScenarioEvent(Nanos now, uint32_t index);
-  void UpdateClusterLevels();
+  void UpdateClusterLevels(Nanos now);
   uint32_t ActivePods() const;
 
   const Scenario& scenario_;
@@ -152,6 +152,7 @@ class World {
   int32_t desired_replicas_ = 0;
   std::optional<MetricsPipeline> pipeline_;
   HpaState hpa_state_;
+  bool scale_up_settled_ = false;  // the first climb of the HPA ended (for catch_up_s)
   std::vector<uint32_t> endpoint_scratch_;
 };
 

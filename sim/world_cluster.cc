@@ -61,7 +61,7 @@ void World::StartCluster() {
   for (size_t i = 0; i < scenario_.events.size(); ++i) {
     queue_.Push(scenario_.events[i].at, Payload(kScenarioEvent, static_cast<uint32_t>(i)));
   }
-  UpdateClusterLevels();
+  UpdateClusterLevels(0);
 }
 
 uint32_t World::CreatePod(Nanos now, bool pre_existing) {
@@ -111,7 +111,7 @@ void World::StartContainer(Nanos now, uint32_t pod) {
   const Nanos app_up = now + scenario_.pods.startup.boot.Sample(kubelet_rng_);
   queue_.Push(app_up, Payload(kAppUp, pod, rt.epoch));
   queue_.Push(ReadyFlipTime(scenario_.pods.readiness_probe, now, app_up), Payload(kPodReady, pod, rt.epoch));
-  UpdateClusterLevels();
+  UpdateClusterLevels(now);
 }
 
 void World::HandleAppUp(Nanos now, uint32_t pod) {
@@ -119,7 +119,7 @@ void World::HandleAppUp(Nanos now, uint32_t pod) {
   rt.stage = PodRuntime::Stage::kUp;
   rt.listening = !rt.sigterm;
   if (database_ && !rt.sigterm) OpenConnections(now, pod);  // min_idle
-  UpdateClusterLevels();
+  UpdateClusterLevels(now);
 }
 
 void World::HandlePodReady(Nanos now, uint32_t pod) {
@@ -138,7 +138,7 @@ void World::SetReady(Nanos now, uint32_t pod, bool ready) {
   rt.ready = ready;
   rt.ready_changed_at = now;
   EndpointChanged(now, pod);
-  UpdateClusterLevels();
+  UpdateClusterLevels(now);
 }
 
 void World::EndpointChanged(Nanos now, uint32_t pod) {
@@ -186,7 +186,7 @@ void World::DeletePod(Nanos now, uint32_t pod) {
   }
   queue_.Push(sigterm_at, Payload(kSigterm, pod));
   queue_.Push(kill_at, Payload(kKill, pod));
-  UpdateClusterLevels();
+  UpdateClusterLevels(now);
 }
 
 void World::HandleSigterm(Nanos now, uint32_t pod) {
@@ -226,7 +226,7 @@ void World::CrashContainer(Nanos now, uint32_t pod) {
   ++result_.cluster.container_restarts;
   const Nanos restart_at = rt.backoff.OnContainerExit(now);
   queue_.Push(restart_at + scenario_.pods.startup.start.Sample(kubelet_rng_), Payload(kContainerStarted, pod, rt.epoch));
-  UpdateClusterLevels();
+  UpdateClusterLevels(now);
 }
 
 void World::StopContainer(Nanos now, uint32_t pod) {
@@ -268,7 +268,7 @@ void World::PodGone(Nanos now, uint32_t pod) {
   ++rt.epoch;
   rt.listening = false;
   if (pipeline_) pipeline_->RemovePod(rt.name);
-  UpdateClusterLevels();
+  UpdateClusterLevels(now);
 }
 
 uint32_t World::ActivePods() const {
@@ -303,7 +303,7 @@ void World::ReconcileReplicaSet(Nanos now) {
     }
     for (size_t i : PodsToDelete(pods, desired_replicas_, now)) DeletePod(now, index[i]);
   }
-  UpdateClusterLevels();
+  UpdateClusterLevels(now);
 }
 
 void World::HandleHpaSync(Nanos now) {
@@ -369,6 +369,12 @@ void World::HandleHpaSync(Nanos now) {
     desired_replicas_ = d.desired_replicas;
     ReconcileReplicaSet(now);
   }
+  // The first climb is over at the first reconcile after it that adds no pod;
+  // capacity has caught up once Ready pods then reach the desired count.
+  if (result_.cluster.first_scale_up_at && !(d.rescale && d.desired_replicas > d.current_replicas)) {
+    scale_up_settled_ = true;
+    UpdateClusterLevels(now);
+  }
   const Nanos next = now + hpa.controller.sync_period;
   if (next < scenario_.duration) queue_.Push(next, Payload(kHpaSync, 0));
 }
@@ -423,7 +429,7 @@ void World::HandleScenarioEvent(Nanos now, uint32_t index) {
   }
 }
 
-void World::UpdateClusterLevels() {
+void World::UpdateClusterLevels(Nanos now) {
   uint32_t ready = 0, total = 0, running = 0;
   for (const PodRuntime& rt : runtime_) {
     ready += rt.ready ? 1 : 0;
@@ -433,6 +439,7 @@ void World::UpdateClusterLevels() {
   ClusterResult& c = result_.cluster;
   c.replicas_max = std::max<uint64_t>(c.replicas_max, total);
   c.ready_max = std::max<uint64_t>(c.ready_max, ready);
+  if (scale_up_settled_ && !c.caught_up_at && static_cast<int32_t>(ready) >= desired_replicas_) c.caught_up_at = now;
   metrics_.SetClusterLevels(static_cast<uint64_t>(std::max(desired_replicas_, 0)), ready, total, running);
 }
 
