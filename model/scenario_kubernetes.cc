@@ -161,9 +161,9 @@ void ParseEvents(const nlohmann::json& v, const std::string& path, ParseContext&
         e.which = PodEvent::Which::kOldest;
       } else if (pod->is_string() && pod->get<std::string>() == "newest") {
         e.which = PodEvent::Which::kNewest;
-      } else if (pod->is_number_unsigned() && pod->get<uint64_t>() < 100'000) {
+      } else if (pod->is_number_integer() && pod->get<int64_t>() >= 0 && pod->get<int64_t>() < 100'000) {
         e.which = PodEvent::Which::kIndex;
-        e.index = static_cast<int>(pod->get<uint64_t>());
+        e.index = static_cast<int>(pod->get<int64_t>());
       } else {
         ctx.errors.Add(JoinPath(r.path(), "pod"), "\"oldest\", \"newest\" or a pod index (0 = the first pod created)",
                        DescribeJson(*pod));
