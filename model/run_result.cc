@@ -16,6 +16,7 @@ const char* FailureCauseName(FailureCause c) {
     case FailureCause::kUpstreamUnavailable: return "upstream_unavailable";
     case FailureCause::kKilledInFlight: return "killed_in_flight";
     case FailureCause::kUpstreamConnectError: return "upstream_connect_error";
+    case FailureCause::kRateLimited: return "rate_limited";
   }
   return "?";
 }
@@ -177,6 +178,7 @@ nlohmann::json RunResult::ToJson() const {
   summary["mean_in_system"] = mean_in_system;
   summary["utilization"] = utilization;
   summary["cluster"] = cluster.ToJson();
+  if (has_limiter) summary["limiter"] = limiter_summary;
 
   nlohmann::json tenants = nlohmann::json::object();
   for (const auto& [id, c] : by_tenant) tenants[id] = c.ToJson();
@@ -198,6 +200,7 @@ nlohmann::json RunResult::ToJson() const {
           {"routes", std::move(routes)},
           {"series", series.ToJson()},
           {"histograms", {{"latency_ns", latency.ToJson()}, {"queue_wait_ns", queue_wait.ToJson()}}}};
+  if (has_limiter) report["limiter"] = {{"audit", limiter_audit}, {"stats", limiter_stats}};
   if (cluster.has_hpa) {
     nlohmann::json hpa = {{"targets", cluster.hpa_targets}, {"decisions", DecisionsToJson(cluster.decisions)}};
     hpa["pods_metric_target"] = cluster.pods_metric_target ? nlohmann::json(*cluster.pods_metric_target) : nullptr;

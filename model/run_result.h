@@ -37,8 +37,9 @@ enum class FailureCause : uint8_t {
   kUpstreamUnavailable,  // the ingress had no ready endpoint
   kKilledInFlight,       // the pod was killed while the request was in flight
   kUpstreamConnectError, // every endpoint tried refused the connection (listener closed, container down): 502
+  kRateLimited,          // the limiter refused it: 429
 };
-inline constexpr int kFailureCauseCount = 7;
+inline constexpr int kFailureCauseCount = 8;
 const char* FailureCauseName(FailureCause c);
 
 struct OutcomeCounts {
@@ -144,6 +145,10 @@ struct RunResult {
 
   IntervalSeries series;
   ClusterResult cluster;
+  // With the Redis limiter: report.json's limiter.audit (per key),
+  // summary.limiter (the auditor's sums) and limiter.stats (decisions, server).
+  bool has_limiter = false;
+  nlohmann::json limiter_audit, limiter_summary, limiter_stats;
   std::vector<ExpectationResult> expectations;
 
   bool AllExpectationsPassed() const;

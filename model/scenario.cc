@@ -69,6 +69,7 @@ void ParseTenants(const nlohmann::json& v, const std::string& path, ParseContext
       t.id = *id;
     }
     t.weight = r.Number("weight", 0, 1e9).value_or(1);
+    scenario_internal::ParseTenantLimit(r, t, ctx);
     r.Finish();
     ctx.s.tenants.push_back(std::move(t));
   }
@@ -283,6 +284,7 @@ void ParsePods(const nlohmann::json& v, const std::string& path, ParseContext& c
     rr.Finish();
   }
   scenario_internal::ParsePodLifecycle(r, ctx);
+  scenario_internal::ParseClockSkewKey(r, ctx);
   r.Finish();
 }
 
@@ -354,6 +356,7 @@ void ParsePools(const nlohmann::json& v, const std::string& path, ParseContext& 
     }
     p.Finish();
   }
+  scenario_internal::ParseRedisPoolSection(r, ctx);
   r.Finish();
 }
 
@@ -379,7 +382,8 @@ using SectionParser = void (*)(const nlohmann::json&, const std::string&, ParseC
 const std::vector<std::pair<const char*, SectionParser>>& SectionParsers() {
   static const std::vector<std::pair<const char*, SectionParser>> kParsers = {
       {"tenants", ParseTenants}, {"traffic", ParseTraffic}, {"ingress", ParseIngress},
-      {"pods", ParsePods},       {"database", ParseDatabase}, {"pools", ParsePools},
+      {"pods", ParsePods},       {"database", ParseDatabase}, {"redis", scenario_internal::ParseRedis},
+      {"limiter", scenario_internal::ParseLimiterSection},      {"pools", ParsePools},
       {"routes", ParseRoutes},   {"hpa", scenario_internal::ParseHpa},
       {"events", scenario_internal::ParseEvents}, {"expect", ParseExpect},
   };
@@ -423,10 +427,13 @@ Result<Scenario> ParseScenario(const nlohmann::json& doc, const FileReader& read
     if (const nlohmann::json* section = r.Get(key)) parse(*section, JoinPath("", key), ctx);
   }
   if (!r.Has("traffic")) errors.AddMessage("/traffic", "required section is missing");
-  if (!s.database && (r.Has("pools") || r.Has("routes"))) {
-    errors.AddMessage(r.Has("pools") ? "/pools" : "/routes",
-                      "pools and route work only matter with a \"database\" section; add one or remove this");
+  if (!s.database && r.Has("routes")) {
+    errors.AddMessage("/routes", "route work only matters with a \"database\" section; add one or remove this");
   }
+  if (!s.database && r.Has("pools") && doc["pools"].is_object() && doc["pools"].contains("postgres")) {
+    errors.AddMessage("/pools/postgres", "a PostgreSQL pool only matters with a \"database\" section; add one or remove this");
+  }
+  scenario_internal::CheckLimiter(r, ctx);
   scenario_internal::CheckKubernetes(ctx);
   r.Finish();
   if (!errors.empty()) return errors.ToStatus("scenario");

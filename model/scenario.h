@@ -26,9 +26,11 @@
 #include "model/distribution.h"
 #include "model/duration.h"
 #include "model/hpa_spec.h"
+#include "model/limiter_config.h"
 #include "model/metrics_pipeline.h"
 #include "model/rate_profile.h"
 #include "model/readiness_probe.h"
+#include "model/scenario_redis.h"
 #include "model/status.h"
 
 namespace scaletwin {
@@ -44,6 +46,7 @@ std::optional<Route> RouteFromName(std::string_view name);
 struct Tenant {
   std::string id;
   double weight = 1;
+  std::optional<LimitSpec> limit = std::nullopt;  // per window through the Redis limiter; absent: unlimited
 };
 
 enum class ArrivalProcess { kPoisson, kUniform, kTrace };
@@ -114,6 +117,7 @@ struct PodSpec {
   // The first `slow_count` pods ever created serve `slow_factor` times slower.
   int slow_count = 0;
   double slow_factor = 1;
+  ClockSkewSpec clock_skew;  // each pod's clock against true (and Redis) time
 };
 
 // The `hpa` section: a Kubernetes autoscaling/v2 spec, the controller's
@@ -173,6 +177,11 @@ struct Scenario {
   PoolConfig postgres_pool;               // each pod's pool (used with `database`)
   RouteWork routes[kRouteCount];
   std::optional<HpaScenario> hpa;         // absent: the fleet stays at pods.replicas
+  // The Redis limiter: on when a tenant has a `limit`. `redis` holds the
+  // server, the pods' Redis pools (pools.redis) and the Redis events.
+  RedisScenarioSpec redis;
+  LimiterConfig limiter;
+  bool has_limiter() const;
   std::vector<PodEvent> events;           // sorted by time
   std::vector<Expectation> expect;
   // The document as parsed (after --set overrides), canonical form: hashed for identity.

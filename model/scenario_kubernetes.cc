@@ -150,10 +150,16 @@ void ParseEvents(const nlohmann::json& v, const std::string& path, ParseContext&
     return;
   }
   for (size_t i = 0; i < v.size(); ++i) {
+    // Redis events have their own shape (model/scenario_redis.h).
+    if (v[i].is_object() && v[i].contains("kind") && v[i]["kind"].is_string() &&
+        IsRedisEventKind(v[i]["kind"].get<std::string>())) {
+      if (auto e = ParseRedisEvent(v[i], JoinPath(path, i), ctx.errors)) ctx.s.redis.events.push_back(*e);
+      continue;
+    }
     ObjectReader r(v[i], JoinPath(path, i), ctx.errors);
     PodEvent e;
     e.at = r.Duration("at", 0, 7 * 24 * kHour, true).value_or(0);
-    if (auto kind = r.Enum("kind", {"pod_crash", "pod_delete"}, true)) {
+    if (auto kind = r.Enum("kind", {"pod_crash", "pod_delete", "redis_restart", "redis_kill"}, true)) {
       e.kind = *kind == "pod_crash" ? PodEventKind::kCrash : PodEventKind::kDelete;
     }
     if (const nlohmann::json* pod = r.Get("pod")) {
@@ -174,6 +180,7 @@ void ParseEvents(const nlohmann::json& v, const std::string& path, ParseContext&
   }
   std::stable_sort(ctx.s.events.begin(), ctx.s.events.end(),
                    [](const PodEvent& a, const PodEvent& b) { return a.at < b.at; });
+  CheckRedisEvents(ctx.s.redis.events, path, ctx.errors);
 }
 
 void CheckKubernetes(ParseContext& ctx) {

@@ -32,5 +32,13 @@ void ParseHpa(const nlohmann::json& v, const std::string& path, ParseContext& ct
 void ParseEvents(const nlohmann::json& v, const std::string& path, ParseContext& ctx);
 // Cross-section checks once every section is read (e.g. hpa vs pods.replicas).
 void CheckKubernetes(ParseContext& ctx);
+// Top-level `redis` and `limiter`; the limit of one tenant; `pools.redis`;
+// `pods.clock_skew`; checks across them.
+void ParseRedis(const nlohmann::json& v, const std::string& path, ParseContext& ctx);
+void ParseLimiterSection(const nlohmann::json& v, const std::string& path, ParseContext& ctx);
+void ParseTenantLimit(ObjectReader& tenant, Tenant& t, ParseContext& ctx);
+void ParseRedisPoolSection(ObjectReader& pools, ParseContext& ctx);
+void ParseClockSkewKey(ObjectReader& pods, ParseContext& ctx);
+void CheckLimiter(const ObjectReader& root, ParseContext& ctx);
 
 }  // namespace scaletwin::scenario_internal

@@ -19,7 +19,7 @@
 namespace scaletwin::sim {
 
 struct Request {
-  enum class Stage : uint8_t { kQueued, kAcquiring, kQuerying, kService };
+  enum class Stage : uint8_t { kQueued, kLimiter, kAcquiring, kQuerying, kService };
   Nanos arrival = 0;        // at the ingress
   Nanos service_start = 0;  // a worker took it
   Nanos cpu_start = 0;      // database work done, service time starts

@@ -22,6 +22,17 @@ World::World(const Scenario& scenario)
   result_.warmup = scenario.warmup;
   if (scenario.database) database_.emplace(*scenario.database);
   queue_.Reserve(1024);
+  if (scenario.has_limiter()) {
+    LimiterStageConfig config;
+    config.limiter = scenario.limiter;
+    config.redis = scenario.redis;
+    for (const Tenant& t : scenario.tenants) config.tenants.push_back({t.id, t.limit});
+    config.clock_skew = scenario.pods.clock_skew;
+    config.seed = scenario.seed;
+    limiter_ = std::make_unique<LimiterStage>(std::move(config), &queue_, kLimiterKinds,
+                                              [this](Nanos now, const LimiterOutcome& o) { HandleLimiterDecision(now, o); });
+    limiter_->Start(0);
+  }
   StartCluster();
 }
 
@@ -111,6 +122,34 @@ void World::StartService(Nanos now, uint32_t id) {
   Request& r = requests_[id];
   r.service_start = now;
   metrics_.OnServiceStart(now, r);
+  if (limiter_ && limiter_->Limited(r.tenant)) {
+    // The worker waits for the limiter's Redis round trips, as a pod's
+    // blocking hiredis call does.
+    r.stage = Request::Stage::kLimiter;
+    const uint64_t key = (static_cast<uint64_t>(Gen24(r.generation)) << 32) | id;
+    limiter_->Check(now, {key, r.pod, r.tenant, RouteName(r.route)});
+    return;
+  }
+  StartWork(now, id);
+}
+
+void World::HandleLimiterDecision(Nanos now, const LimiterOutcome& o) {
+  const auto id = static_cast<uint32_t>(o.request_id);
+  const auto generation = static_cast<uint32_t>(o.request_id >> 32);
+  // A request that failed meanwhile (its pod was killed) is no longer waiting.
+  if (!requests_.IsLive(id) || Gen24(requests_[id].generation) != generation ||
+      requests_[id].stage != Request::Stage::kLimiter) {
+    return;
+  }
+  if (o.decision.allowed) {
+    StartWork(now, id);
+  } else {
+    LeaveWorker(now, id, o.failure == LimiterFailure::kNone ? FailureCause::kRateLimited : FailureCause::kRedisError);
+  }
+}
+
+void World::StartWork(Nanos now, uint32_t id) {
+  Request& r = requests_[id];
   const RouteWork& work = scenario_.routes[static_cast<int>(r.route)];
   const bool needs_db = database_ && work.db_queries > 0 &&
                         (work.cache_hit_ratio <= 0 || cache_rng_.Uniform01() >= work.cache_hit_ratio);
@@ -250,7 +289,8 @@ void World::LeaveWorker(Nanos now, uint32_t id, std::optional<FailureCause> fail
     metrics_.AddBusy(-1);
   }
   const RetrySpec& retries = scenario_.ingress.retries;
-  if (failure && retries.on_http_503 && r.route != Route::kCreate && r.tries < retries.tries &&
+  if (failure && *failure != FailureCause::kRateLimited && retries.on_http_503 && r.route != Route::kCreate &&
+      r.tries < retries.tries &&
       r.tries < balancer_.endpoints().size()) {
     RouteRequest(now, id);  // the ingress tries the next endpoint with the same request
   } else if (failure) {
@@ -272,6 +312,12 @@ RunResult World::Run(const ProgressFn& progress) {
     const Event ev = queue_.Pop();
     now = ev.time;
     metrics_.Advance(now);
+    if (limiter_ && limiter_->Owns(ev.payload)) {
+      limiter_->Handle(now, ev.payload);
+      SCALETWIN_CHECK(offered_ == completed_ + rejected_ + requests_.live() - orphans_);
+      ++events_;
+      continue;
+    }
     const auto index = static_cast<uint32_t>(ev.payload);
     const auto generation = static_cast<uint32_t>((ev.payload >> 32) & 0xFFFFFF);
     switch (static_cast<EventKind>(ev.payload >> 56)) {
@@ -299,6 +345,13 @@ RunResult World::Run(const ProgressFn& progress) {
   if (database_) {
     result_.has_database = true;
     result_.db_refused_connections = database_->refused_connections();
+  }
+  if (limiter_) {
+    const LimiterAuditReport audit = limiter_->AuditReport();
+    result_.has_limiter = true;
+    result_.limiter_audit = audit.AuditJson();
+    result_.limiter_summary = audit.SummaryJson();
+    result_.limiter_stats = limiter_->StatsJson();
   }
   metrics_.Finish(queue_.empty() ? now : stop, in_flight_window_);
   return std::move(result_);

@@ -19,6 +19,11 @@
 // connections on other endpoints like proxy_next_upstream. Without an `hpa`
 // section the fleet stays at pods.replicas (pod events may still disturb it).
 //
+// With a tenant `limit`, a worker first asks the Redis limiter
+// (sim/limiter_stage.h: the pod's Redis pool, the network, the simulated
+// Redis server, the limiter plan); a refusal answers 429 (rate_limited), a
+// Redis failure decides per on_redis_error (fail_closed: redis_error).
+//
 // Arrivals stop at `duration`; in-flight work may then finish for up to
 // `drain`. Invariant (checked at every event): requests offered = completed +
 // rejected + in flight, over the whole run.
@@ -31,6 +36,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -43,6 +49,7 @@
 #include "model/scenario.h"
 #include "sim/database.h"
 #include "sim/event_queue.h"
+#include "sim/limiter_stage.h"
 #include "sim/metrics.h"
 #include "sim/pod.h"
 #include "sim/pod_runtime.h"
@@ -80,6 +87,8 @@ class World {
   // Sends the request to an endpoint (first try or retry); fails it when none is left.
   void RouteRequest(Nanos now, uint32_t request);
   void StartService(Nanos now, uint32_t request);  // a worker took the request
+  void StartWork(Nanos now, uint32_t request);     // admitted by the limiter (or unlimited)
+  void HandleLimiterDecision(Nanos now, const LimiterOutcome& outcome);
   void AcquireConnection(Nanos now, uint32_t request);
   void OpenConnections(Nanos now, uint32_t pod);
   void HandleConnectDone(Nanos now, uint32_t pod, uint32_t epoch);
@@ -147,6 +156,10 @@ class World {
   uint64_t offered_ = 0, completed_ = 0, rejected_ = 0;
   uint64_t orphans_ = 0;  // failed requests whose database query still runs (slot kept until it ends)
   uint64_t in_flight_window_ = 0;
+
+  // The Redis limiter (with a tenant limit); its events use kinds from kLimiterKinds on.
+  static constexpr uint8_t kLimiterKinds = 32;
+  std::unique_ptr<LimiterStage> limiter_;
 
   // Control plane.
   int32_t desired_replicas_ = 0;

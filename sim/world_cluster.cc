@@ -82,6 +82,7 @@ uint32_t World::CreatePod(Nanos now, bool pre_existing) {
     rt.stage = PodRuntime::Stage::kUp;
     rt.scheduled = rt.ready = rt.listening = rt.in_ingress = true;
     if (database_) OpenConnections(now, index);  // min_idle
+    if (limiter_) limiter_->AddPod(now, index);
   } else {
     ++result_.cluster.pods_created;
     rt.created_at = rt.ready_changed_at = now;
@@ -119,6 +120,7 @@ void World::HandleAppUp(Nanos now, uint32_t pod) {
   rt.stage = PodRuntime::Stage::kUp;
   rt.listening = !rt.sigterm;
   if (database_ && !rt.sigterm) OpenConnections(now, pod);  // min_idle
+  if (limiter_ && !rt.sigterm) limiter_->AddPod(now, pod);
   UpdateClusterLevels(now);
 }
 
@@ -253,6 +255,7 @@ void World::StopContainer(Nanos now, uint32_t pod) {
   rt.in_flight = 0;
   rt.listening = false;
   pods_[pod] = Pod(scenario_.pods.workers, scenario_.pods.queue_limit);
+  if (limiter_) limiter_->RemovePod(now, pod);
   if (database_) {
     for (int n = pools_[pod].open(); n > 0; --n) database_->Disconnect();
     pools_[pod] = ConnectionPool(scenario_.postgres_pool);
