@@ -81,12 +81,12 @@ void World::RouteRequest(Nanos now, uint32_t id) {
       Fail(now, id, FailureCause::kUpstreamConnectError);
       return;
     }
+    AccrueCpu(now, pod);  // before Arrive changes the busy count
     switch (pods_[pod].Arrive(id)) {
       case Pod::Admit::kStart:
         r.at_pod = true;
         ++runtime_[pod].in_flight;
         metrics_.AddInSystem(1);
-        AccrueCpu(now, pod);
         metrics_.AddBusy(1);
         StartService(now, id);
         return;

@@ -222,3 +222,48 @@ TEST(ClusterDeterminism, SameScenarioAndSeedGiveAByteIdenticalReportWithPodsComi
 
 }  // namespace
 }  // namespace scaletwin::sim
+
+namespace scaletwin::sim {
+namespace {
+
+TEST(ClusterOracle, CpuUtilizationTargetSettlesAtBusyCoresOverTargetShare) {
+  // Little's law: busy workers = load x service time = 800/s x 25 ms = 20, each
+  // burning 1 core; request 1 core per pod, target 50 % => 20 / 0.5 = 40 pods,
+  // within the 10 % band: [37, 44] (metrics-server's two-point CPU rate).
+  nlohmann::json doc = {{"version", 1},
+                        {"name", "cpu"},
+                        {"seed", 17},
+                        {"duration", "1500s"},
+                        {"traffic", {{"rate", {{{"at", "0s"}, {"qps", 800}}}}}},
+                        {"pods",
+                         {{"replicas", 20},
+                          {"workers", 8},
+                          {"service_time", {{"dist", "constant"}, {"value", "25ms"}}},
+                          {"cpu_request", "1"},
+                          {"cpu_per_busy_worker", "1"},
+                          {"readiness_probe", {{"periodSeconds", 1}}}}},
+                        {"hpa",
+                         {{"spec",
+                           {{"minReplicas", 1},
+                            {"maxReplicas", 100},
+                            {"metrics",
+                             {{{"type", "Resource"},
+                               {"resource",
+                                {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 50}}}}}}}}}},
+                          {"controller", {{"cpu_initialization_period", "30s"}}}}}};
+  const RunResult r = sim::Run(Parse(doc));
+  const std::vector<uint64_t>& desired = r.series.replicas_desired;
+  const std::set<uint64_t> tail(desired.end() - 300, desired.end());
+  ASSERT_EQ(tail.size(), 1u);
+  const uint64_t settled = *tail.begin();
+  EXPECT_GE(settled, 37u);
+  EXPECT_LE(settled, 44u);
+  // The report's own CPU series agrees with the closed form at the end.
+  const double pct = r.series.cpu_utilization_pct.back();
+  EXPECT_NEAR(pct, 100.0 * 20.0 / static_cast<double>(settled), 5.0);
+  ASSERT_FALSE(r.cluster.decisions.empty());
+  EXPECT_TRUE(r.cluster.decisions.back().proposals.at(0).ok);
+}
+
+}  // namespace
+}  // namespace scaletwin::sim

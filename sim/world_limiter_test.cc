@@ -102,3 +102,27 @@ TEST(WorldLimiter, SameSeedSameReport) {
 
 }  // namespace
 }  // namespace scaletwin::sim
+
+namespace scaletwin::sim {
+namespace {
+
+TEST(WorldLimiter, CheckThenAddExcessGrowsWithPodsAndRedisRoundTripTime) {
+  auto excess = [](int pods, int workers, const std::string& delay) {
+    nlohmann::json doc = Limited("check_then_add", pods, delay);
+    doc["pods"]["workers"] = workers;
+    return sim::Run(Parse(doc)).limiter_summary.at("excess_admits").get<int64_t>();
+  };
+  // Concurrency is what races: one worker serialises every decision; more
+  // workers (here on one pod or spread over 16) let decisions overlap, up to
+  // what the offered load brings at once.
+  const int64_t one = excess(1, 1, "500us");
+  const int64_t two = excess(1, 2, "500us");
+  const int64_t sixteen = excess(16, 16, "500us");
+  EXPECT_EQ(one, 0);
+  EXPECT_GT(two, 0);
+  EXPECT_GE(sixteen, two);
+  EXPECT_GT(excess(16, 16, "3ms"), sixteen);
+}
+
+}  // namespace
+}  // namespace scaletwin::sim
