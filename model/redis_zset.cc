@@ -131,12 +131,21 @@ std::vector<RedisZSet::Member> RedisZSet::RangeByRank(int64_t start, int64_t sto
   if (stop >= len) stop = len - 1;
   const int64_t n = stop - start + 1;
   out.reserve(static_cast<size_t>(n));
+  // A tree has no rank index: walk to the first element from whichever end
+  // is nearer (the limiters ask for rank -L of a set holding about L).
+  auto at_rank = [this, len](int64_t rank) {
+    return rank <= len / 2 ? std::next(ordered_.begin(), rank) : std::prev(ordered_.end(), len - rank);
+  };
   if (!rev) {
-    auto it = std::next(ordered_.begin(), start);
+    auto it = at_rank(start);
     for (int64_t i = 0; i < n; ++i, ++it) out.emplace_back(it->second, it->first);
   } else {
-    auto it = std::next(ordered_.rbegin(), start);
-    for (int64_t i = 0; i < n; ++i, ++it) out.emplace_back(it->second, it->first);
+    // Reverse rank r is forward rank len-1-r; walk backwards from there.
+    auto it = at_rank(len - 1 - start);
+    for (int64_t i = 0; i < n; ++i) {
+      out.emplace_back(it->second, it->first);
+      if (i + 1 < n) --it;
+    }
   }
   return out;
 }

@@ -179,6 +179,14 @@ nlohmann::json RunResult::ToJson() const {
   summary["utilization"] = utilization;
   summary["cluster"] = cluster.ToJson();
   if (has_limiter) summary["limiter"] = limiter_summary;
+  if (has_cache) {
+    const uint64_t lookups = cache_hits + cache_misses + cache_errors;
+    summary["cache"] = {{"hits", cache_hits},
+                        {"misses", cache_misses},
+                        {"errors", cache_errors},
+                        {"set_errors", cache_set_errors},
+                        {"hit_ratio", lookups ? static_cast<double>(cache_hits) / static_cast<double>(lookups) : 0.0}};
+  }
 
   nlohmann::json tenants = nlohmann::json::object();
   for (const auto& [id, c] : by_tenant) tenants[id] = c.ToJson();
@@ -200,7 +208,8 @@ nlohmann::json RunResult::ToJson() const {
           {"routes", std::move(routes)},
           {"series", series.ToJson()},
           {"histograms", {{"latency_ns", latency.ToJson()}, {"queue_wait_ns", queue_wait.ToJson()}}}};
-  if (has_limiter) report["limiter"] = {{"audit", limiter_audit}, {"stats", limiter_stats}};
+  if (has_limiter) report["limiter"] = {{"audit", limiter_audit}};
+  if (!redis_stats.is_null()) report["redis"] = redis_stats;
   if (cluster.has_hpa) {
     nlohmann::json hpa = {{"targets", cluster.hpa_targets}, {"decisions", DecisionsToJson(cluster.decisions)}};
     hpa["pods_metric_target"] = cluster.pods_metric_target ? nlohmann::json(*cluster.pods_metric_target) : nullptr;

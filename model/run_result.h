@@ -145,10 +145,17 @@ struct RunResult {
 
   IntervalSeries series;
   ClusterResult cluster;
-  // With the Redis limiter: report.json's limiter.audit (per key),
-  // summary.limiter (the auditor's sums) and limiter.stats (decisions, server).
+  // With the Redis limiter: report.json's limiter.audit (per key) and
+  // summary.limiter (the auditor's sums).
   bool has_limiter = false;
-  nlohmann::json limiter_audit, limiter_summary, limiter_stats;
+  nlohmann::json limiter_audit, limiter_summary;
+  // With Redis in use (limiter or cache): report.json's `redis` — limiter
+  // decisions, plain calls, and the server's own counters (memory, evictions).
+  nlohmann::json redis_stats;
+  // With a link cache (`cache`): redirects that found their key, missed it,
+  // could not ask Redis, and SETs Redis refused (all redirects of the run).
+  bool has_cache = false;
+  uint64_t cache_hits = 0, cache_misses = 0, cache_errors = 0, cache_set_errors = 0;
   std::vector<ExpectationResult> expectations;
 
   bool AllExpectationsPassed() const;

@@ -383,7 +383,8 @@ const std::vector<std::pair<const char*, SectionParser>>& SectionParsers() {
   static const std::vector<std::pair<const char*, SectionParser>> kParsers = {
       {"tenants", ParseTenants}, {"traffic", ParseTraffic}, {"ingress", ParseIngress},
       {"pods", ParsePods},       {"database", ParseDatabase}, {"redis", scenario_internal::ParseRedis},
-      {"limiter", scenario_internal::ParseLimiterSection},      {"pools", ParsePools},
+      {"limiter", scenario_internal::ParseLimiterSection},      {"cache", scenario_internal::ParseCache},
+      {"pools", ParsePools},
       {"routes", ParseRoutes},   {"hpa", scenario_internal::ParseHpa},
       {"events", scenario_internal::ParseEvents}, {"expect", ParseExpect},
   };

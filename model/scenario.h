@@ -128,6 +128,17 @@ struct HpaScenario {
   MetricsPipelineConfig metrics;
 };
 
+// The shortener's cache-aside for code -> URL in Redis (`cache`): a redirect
+// GETs its code's key; a miss reads the database (with one) and SETs the key.
+// Codes are drawn uniformly from `keys`, so with room for all of them the hit
+// ratio climbs to 1 and with maxmemory it settles at the fraction that fits.
+struct LinkCacheSpec {
+  int64_t keys = 100'000;
+  int value_bytes = 300;    // the cached URL
+  Nanos ttl = 0;            // 0: no TTL (SET without PX)
+  std::string key_prefix = "url";
+};
+
 // Disturbances at fixed times (`events`).
 enum class PodEventKind { kCrash, kDelete };
 struct PodEvent {
@@ -182,6 +193,8 @@ struct Scenario {
   RedisScenarioSpec redis;
   LimiterConfig limiter;
   bool has_limiter() const;
+  std::optional<LinkCacheSpec> cache;     // the redirect route's cache-aside in Redis
+  bool uses_redis() const { return has_limiter() || cache.has_value(); }
   std::vector<PodEvent> events;           // sorted by time
   std::vector<Expectation> expect;
   // The document as parsed (after --set overrides), canonical form: hashed for identity.

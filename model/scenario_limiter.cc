@@ -48,13 +48,30 @@ void ParseClockSkewKey(ObjectReader& pods, ParseContext& ctx) {
   }
 }
 
+void ParseCache(const nlohmann::json& v, const std::string& path, ParseContext& ctx) {
+  ObjectReader r(v, path, ctx.errors);
+  LinkCacheSpec c;
+  c.keys = r.Int("keys", 1, 100'000'000).value_or(c.keys);
+  c.value_bytes = static_cast<int>(r.Int("value_bytes", 1, 1'000'000).value_or(c.value_bytes));
+  if (const nlohmann::json* ttl = r.Get("ttl")) {
+    if (ttl->is_string() && ttl->get<std::string>() == "none") {
+      c.ttl = 0;
+    } else if (auto d = ReadDuration(*ttl, JoinPath(path, "ttl"), kNanosPerMilli, 30LL * 24 * 3600 * kNanosPerSecond, ctx.errors)) {
+      c.ttl = *d;
+    }
+  }
+  if (auto prefix = r.String("key_prefix")) c.key_prefix = *prefix;
+  r.Finish();
+  ctx.s.cache = c;
+}
+
 void CheckLimiter(const ObjectReader& root, ParseContext& ctx) {
-  if (ctx.s.has_limiter()) return;
+  if (ctx.s.uses_redis()) return;
   // Limiter settings with nothing to limit are a mistake, not a no-op.
   for (const char* key : {"limiter", "redis"}) {
     if (root.Has(key)) {
       ctx.errors.AddMessage(std::string("/") + key,
-                            "no tenant has a \"limit\": give one (tenants[].limit) or remove this section");
+                            "no tenant has a \"limit\" and there is no \"cache\": nothing uses Redis; remove this section");
     }
   }
   if (ctx.s.redis.events.size() > 0) {

@@ -40,5 +40,6 @@ void ParseTenantLimit(ObjectReader& tenant, Tenant& t, ParseContext& ctx);
 void ParseRedisPoolSection(ObjectReader& pools, ParseContext& ctx);
 void ParseClockSkewKey(ObjectReader& pods, ParseContext& ctx);
 void CheckLimiter(const ObjectReader& root, ParseContext& ctx);
+void ParseCache(const nlohmann::json& v, const std::string& path, ParseContext& ctx);
 
 }  // namespace scaletwin::scenario_internal

@@ -179,7 +179,7 @@ const std::vector<RowDef>& SummaryRows() {
 // generic table.
 const std::set<std::string>& KnownKeys() {
   static const std::set<std::string> kKeys = {"schema", "tool",   "mode",       "scenario",     "summary", "tenants",
-                                              "routes", "series", "histograms", "expectations", "passed", "hpa"};
+                                              "routes", "series", "histograms", "expectations", "passed", "hpa", "redis"};
   return kKeys;
 }
 

@@ -87,14 +87,7 @@ size_t LimiterStage::pool_waiting(uint32_t pod) const {
 void LimiterStage::Check(Nanos now, const LimiterCheck& check) {
   SCALETWIN_CHECK(Limited(check.tenant));
   const Nanos pod_clock = config_.unix_time_at_zero + now + EnsurePod(check.pod).skew;
-  uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  }
+  const uint32_t slot = NewSlot();
   Pending& p = slots_[slot];  // keeps its generation: events of the slot's last user stay stale
   p.request_id = check.request_id;
   p.pod = check.pod;
@@ -105,8 +98,35 @@ void LimiterStage::Check(Nanos now, const LimiterCheck& check) {
   p.limit = *tenant.limit;
   std::string member = "p" + std::to_string(check.pod) + "-" + std::to_string(++member_seq_);
   p.plan = MakeLimiterPlan(config_.limiter, {p.key, p.limit, pod_clock, std::move(member), check.request_id});
+  p.is_call = false;
   ++live_;
   ++stats_.checks;
+  Acquire(now, slot);
+}
+
+uint32_t LimiterStage::NewSlot() {
+  if (!free_slots_.empty()) {
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  slots_.emplace_back();
+  return static_cast<uint32_t>(slots_.size() - 1);
+}
+
+void LimiterStage::Call(Nanos now, RedisCall call) {
+  SCALETWIN_CHECK(on_call_ != nullptr);
+  EnsurePod(call.pod);
+  const uint32_t slot = NewSlot();
+  Pending& p = slots_[slot];
+  p.request_id = call.request_id;
+  p.pod = call.pod;
+  p.tenant = 0;
+  p.started = now;
+  p.is_call = true;
+  p.call_commands = std::move(call.commands);
+  ++live_;
+  ++stats_.calls;
   Acquire(now, slot);
 }
 
@@ -163,6 +183,10 @@ void LimiterStage::Begin(Nanos now, uint32_t slot, RedisServer::ConnId conn) {
   SCALETWIN_CHECK(!p.has_conn);
   p.has_conn = true;
   p.conn = conn;
+  if (p.is_call) {
+    Send(now, slot, RoundTrip{RoundTripKind::kPipeline, std::move(p.call_commands)});
+    return;
+  }
   Send(now, slot, p.plan->Start());
 }
 
@@ -250,6 +274,12 @@ void LimiterStage::HandleReply(Nanos now, uint32_t slot) {
     Decide(now, slot, LimiterFailure::kConnectionLost, /*connection_broken=*/true);
     return;
   }
+  if (p.is_call) {
+    p.call_replies = std::move(p.replies);
+    p.replies.clear();
+    Decide(now, slot, LimiterFailure::kNone, false);
+    return;
+  }
   const std::vector<Reply> replies = std::move(p.replies);
   p.replies.clear();
   std::optional<RoundTrip> next = p.plan->OnReplies(replies);
@@ -262,7 +292,7 @@ void LimiterStage::HandleReply(Nanos now, uint32_t slot) {
 
 void LimiterStage::Decide(Nanos now, uint32_t slot, LimiterFailure failure, bool connection_broken) {
   Pending& p = slots_[slot];
-  if (!p.plan->done()) (void)p.plan->OnTransportError(LimiterFailureName(failure));
+  if (!p.is_call && !p.plan->done()) (void)p.plan->OnTransportError(LimiterFailureName(failure));
   if (p.has_conn) {
     PodState& ps = pods_[p.pod];
     p.has_conn = false;
@@ -279,6 +309,22 @@ void LimiterStage::Decide(Nanos now, uint32_t slot, LimiterFailure failure, bool
       if (ps.removed) CloseIdle(p.pod);
     }
     SCALETWIN_CHECK(static_cast<size_t>(ps.pool.idle()) == ps.idle.size());
+  }
+  if (p.is_call) {
+    RedisCallOutcome outcome{p.request_id, p.pod, std::move(p.call_replies), failure};
+    ++stats_.call_failures[static_cast<int>(failure)];
+    p.is_call = false;
+    p.call_replies.clear();
+    p.call_commands.clear();
+    p.phase = Phase::kFree;
+    ++p.generation;
+    p.lost = false;
+    p.outgoing.clear();
+    p.replies.clear();
+    free_slots_.push_back(slot);
+    --live_;
+    on_call_(now, outcome);  // last, like the decision callback
+    return;
   }
   const Decision& d = p.plan->decision();
   auditor_.Record(p.key, config_.tenants[p.tenant].id, p.limit, d.rule_time, d.allowed);
@@ -301,7 +347,13 @@ nlohmann::json LimiterStage::StatsJson() const {
   for (int i = 1; i < kLimiterFailureCount; ++i) {
     failures[LimiterFailureName(static_cast<LimiterFailure>(i))] = stats_.by_failure[i];
   }
+  nlohmann::json call_failures = nlohmann::json::object();
+  for (int i = 1; i < kLimiterFailureCount; ++i) {
+    call_failures[LimiterFailureName(static_cast<LimiterFailure>(i))] = stats_.call_failures[i];
+  }
   return {{"checks", stats_.checks},
+          {"calls", stats_.calls},
+          {"call_failures", call_failures},
           {"allowed", stats_.allowed},
           {"refused", stats_.refused},
           {"decided_by_on_redis_error", failures},

@@ -120,6 +120,23 @@ struct LimiterOutcome {
 
 using LimiterDecisionFn = std::function<void(Nanos now, const LimiterOutcome& outcome)>;
 
+// A plain round trip for the pod's other use of Redis (the link cache): its
+// commands travel pipelined over the same pool, network and server as the
+// limiter's, and its replies (or why there are none) come back through the
+// call handler. Calls are not audited.
+struct RedisCall {
+  uint64_t request_id = 0;
+  uint32_t pod = 0;
+  std::vector<Command> commands;
+};
+struct RedisCallOutcome {
+  uint64_t request_id = 0;
+  uint32_t pod = 0;
+  std::vector<Reply> replies;  // one per command, when failure == kNone
+  LimiterFailure failure = LimiterFailure::kNone;
+};
+using RedisCallFn = std::function<void(Nanos now, const RedisCallOutcome& outcome)>;
+
 struct LimiterStageStats {
   uint64_t checks = 0;
   uint64_t allowed = 0;
@@ -127,6 +144,8 @@ struct LimiterStageStats {
   uint64_t by_failure[kLimiterFailureCount] = {};
   uint64_t round_trips = 0;
   uint64_t stale_connections_dropped = 0;  // idle connections found dead at acquire
+  uint64_t calls = 0;                      // plain round trips (Call)
+  uint64_t call_failures[kLimiterFailureCount] = {};
 };
 
 class LimiterStage : private RedisServer::Client {
@@ -156,6 +175,11 @@ class LimiterStage : private RedisServer::Client {
   // Starts the limiter for one request; the decision comes later through the
   // callback. REQUIRES: Limited(check.tenant).
   void Check(Nanos now, const LimiterCheck& check);
+  // Where Call() outcomes go (set before the first Call).
+  void SetCallHandler(RedisCallFn on_call) { on_call_ = std::move(on_call); }
+  // Sends one plain round trip for a request; the outcome comes later through
+  // the call handler, never from inside Call().
+  void Call(Nanos now, RedisCall call);
 
   bool Owns(uint64_t payload) const {
     const auto kind = static_cast<uint8_t>(payload >> 56);
@@ -180,6 +204,7 @@ class LimiterStage : private RedisServer::Client {
   Nanos skew(uint32_t pod) const;
 
  private:
+  uint32_t NewSlot();
   enum Kind : uint8_t { kConnectDone = 0, kAcquireTimeout, kArriveAtServer, kReplyAtClient, kCommandTimeout };
   enum class Phase : uint8_t { kFree, kAcquiring, kToServer, kAtServer, kToClient };
 
@@ -194,6 +219,9 @@ class LimiterStage : private RedisServer::Client {
     RedisServer::ConnId conn = 0;
     Nanos started = 0;
     std::unique_ptr<LimiterPlan> plan;
+    bool is_call = false;             // a plain round trip (Call), not a limiter plan
+    std::vector<Command> call_commands;
+    std::vector<Reply> call_replies;
     std::string key;
     LimitSpec limit;
     std::vector<Command> outgoing;  // round trip on its way to the server
@@ -234,6 +262,7 @@ class LimiterStage : private RedisServer::Client {
   EventQueue* queue_;
   uint8_t first_kind_;
   LimiterDecisionFn on_decision_;
+  RedisCallFn on_call_;
   RedisServer server_;
   Rng net_rng_;
   std::vector<PodState> pods_;

@@ -19,7 +19,7 @@
 namespace scaletwin::sim {
 
 struct Request {
-  enum class Stage : uint8_t { kQueued, kLimiter, kAcquiring, kQuerying, kService };
+  enum class Stage : uint8_t { kQueued, kLimiter, kCacheGet, kAcquiring, kQuerying, kCacheSet, kService };
   Nanos arrival = 0;        // at the ingress
   Nanos service_start = 0;  // a worker took it
   Nanos cpu_start = 0;      // database work done, service time starts
@@ -29,6 +29,8 @@ struct Request {
   Route route = Route::kRedirect;
   Stage stage = Stage::kQueued;
   uint16_t queries_left = 0;
+  bool cache_miss = false;  // the redirect missed the link cache: SET after the database
+  uint32_t cache_key = 0;   // which code (link cache)
   bool in_window = false;   // arrived in [warmup, duration): counts in the summary
   bool at_pod = false;      // admitted by a pod (queued or with a worker)
   bool orphan = false;      // failed with its pod, but its database query still runs

@@ -14,7 +14,8 @@ World::World(const Scenario& scenario)
       cache_rng_(scenario.seed, "cache"),
       kubelet_rng_(scenario.seed, "kubelet"),
       endpoint_rng_(scenario.seed, "endpoints"),
-      metrics_(scenario, &result_) {
+      metrics_(scenario, &result_),
+      link_rng_(scenario.seed, "links") {
   result_.scenario_name = scenario.name;
   result_.scenario_description = scenario.description;
   result_.seed = scenario.seed;
@@ -22,7 +23,7 @@ World::World(const Scenario& scenario)
   result_.warmup = scenario.warmup;
   if (scenario.database) database_.emplace(*scenario.database);
   queue_.Reserve(1024);
-  if (scenario.has_limiter()) {
+  if (scenario.uses_redis()) {
     LimiterStageConfig config;
     config.limiter = scenario.limiter;
     config.redis = scenario.redis;
@@ -31,7 +32,9 @@ World::World(const Scenario& scenario)
     config.seed = scenario.seed;
     limiter_ = std::make_unique<LimiterStage>(std::move(config), &queue_, kLimiterKinds,
                                               [this](Nanos now, const LimiterOutcome& o) { HandleLimiterDecision(now, o); });
+    limiter_->SetCallHandler([this](Nanos now, const RedisCallOutcome& o) { HandleCacheReply(now, o); });
     limiter_->Start(0);
+    if (scenario.cache) cache_value_.assign(static_cast<size_t>(scenario.cache->value_bytes), 'u');
   }
   StartCluster();
 }
@@ -126,8 +129,7 @@ void World::StartService(Nanos now, uint32_t id) {
     // The worker waits for the limiter's Redis round trips, as a pod's
     // blocking hiredis call does.
     r.stage = Request::Stage::kLimiter;
-    const uint64_t key = (static_cast<uint64_t>(Gen24(r.generation)) << 32) | id;
-    limiter_->Check(now, {key, r.pod, r.tenant, RouteName(r.route)});
+    limiter_->Check(now, {RequestKey(id), r.pod, r.tenant, RouteName(r.route)});
     return;
   }
   StartWork(now, id);
@@ -150,15 +152,66 @@ void World::HandleLimiterDecision(Nanos now, const LimiterOutcome& o) {
 
 void World::StartWork(Nanos now, uint32_t id) {
   Request& r = requests_[id];
+  if (scenario_.cache && r.route == Route::kRedirect) {
+    // Cache-aside: GET the code's key first; the database only on a miss.
+    r.stage = Request::Stage::kCacheGet;
+    r.cache_key = static_cast<uint32_t>(link_rng_.Uniform01() * static_cast<double>(scenario_.cache->keys));
+    limiter_->Call(now, {RequestKey(id), r.pod,
+                         {Command{"GET", scenario_.cache->key_prefix + ":" + std::to_string(r.cache_key)}}});
+    return;
+  }
+  StartDatabaseWork(now, id);
+}
+
+void World::HandleCacheReply(Nanos now, const RedisCallOutcome& o) {
+  const auto id = static_cast<uint32_t>(o.request_id);
+  const auto generation = static_cast<uint32_t>(o.request_id >> 32);
+  if (!requests_.IsLive(id) || Gen24(requests_[id].generation) != generation) return;
+  Request& r = requests_[id];
+  const bool ok = o.failure == LimiterFailure::kNone && o.replies.size() == 1 && !o.replies[0].is_error();
+  if (r.stage == Request::Stage::kCacheGet) {
+    if (ok && !o.replies[0].is_nil()) {
+      ++result_.cache_hits;
+      StartCpu(now, id);
+      return;
+    }
+    // A miss, or Redis failed: the database answers and the key is filled.
+    ++(ok ? result_.cache_misses : result_.cache_errors);
+    r.cache_miss = true;
+    StartDatabaseWork(now, id);
+  } else if (r.stage == Request::Stage::kCacheSet) {
+    if (!ok) ++result_.cache_set_errors;  // e.g. OOM under noeviction
+    StartCpu(now, id);
+  }
+}
+
+void World::StartDatabaseWork(Nanos now, uint32_t id) {
+  Request& r = requests_[id];
   const RouteWork& work = scenario_.routes[static_cast<int>(r.route)];
   const bool needs_db = database_ && work.db_queries > 0 &&
                         (work.cache_hit_ratio <= 0 || cache_rng_.Uniform01() >= work.cache_hit_ratio);
   if (!needs_db) {
-    StartCpu(now, id);
+    AfterDatabase(now, id);
     return;
   }
   r.queries_left = static_cast<uint16_t>(work.db_queries);
   AcquireConnection(now, id);
+}
+
+void World::AfterDatabase(Nanos now, uint32_t id) {
+  Request& r = requests_[id];
+  if (!r.cache_miss) {
+    StartCpu(now, id);
+    return;
+  }
+  r.stage = Request::Stage::kCacheSet;
+  const LinkCacheSpec& c = *scenario_.cache;
+  Command set{"SET", c.key_prefix + ":" + std::to_string(r.cache_key), cache_value_};
+  if (c.ttl > 0) {
+    set.args.push_back("PX");
+    set.args.push_back(std::to_string(c.ttl / kNanosPerMilli));
+  }
+  limiter_->Call(now, {RequestKey(id), r.pod, {std::move(set)}});
 }
 
 void World::AcquireConnection(Nanos now, uint32_t id) {
@@ -242,7 +295,7 @@ void World::HandleQueryDone(Nanos now, uint32_t id) {
     return;
   }
   ReleaseConnection(now, r.pod);
-  StartCpu(now, id);
+  AfterDatabase(now, id);
 }
 
 void World::ReleaseConnection(Nanos now, uint32_t pod) {
@@ -346,13 +399,14 @@ RunResult World::Run(const ProgressFn& progress) {
     result_.has_database = true;
     result_.db_refused_connections = database_->refused_connections();
   }
-  if (limiter_) {
+  if (scenario_.cache) result_.has_cache = true;
+  if (limiter_ && scenario_.has_limiter()) {
     const LimiterAuditReport audit = limiter_->AuditReport();
     result_.has_limiter = true;
     result_.limiter_audit = audit.AuditJson();
     result_.limiter_summary = audit.SummaryJson();
-    result_.limiter_stats = limiter_->StatsJson();
   }
+  if (limiter_) result_.redis_stats = limiter_->StatsJson();
   metrics_.Finish(queue_.empty() ? now : stop, in_flight_window_);
   return std::move(result_);
 }

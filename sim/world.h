@@ -89,6 +89,10 @@ class World {
   void StartService(Nanos now, uint32_t request);  // a worker took the request
   void StartWork(Nanos now, uint32_t request);     // admitted by the limiter (or unlimited)
   void HandleLimiterDecision(Nanos now, const LimiterOutcome& outcome);
+  void StartDatabaseWork(Nanos now, uint32_t request);  // the route's queries, if it has any
+  void AfterDatabase(Nanos now, uint32_t request);      // fill the cache on a miss, then CPU
+  void HandleCacheReply(Nanos now, const RedisCallOutcome& outcome);
+  uint64_t RequestKey(uint32_t request) { return (static_cast<uint64_t>(Gen24(requests_[request].generation)) << 32) | request; }
   void AcquireConnection(Nanos now, uint32_t request);
   void OpenConnections(Nanos now, uint32_t pod);
   void HandleConnectDone(Nanos now, uint32_t pod, uint32_t epoch);
@@ -160,6 +164,8 @@ class World {
   // The Redis limiter (with a tenant limit); its events use kinds from kLimiterKinds on.
   static constexpr uint8_t kLimiterKinds = 32;
   std::unique_ptr<LimiterStage> limiter_;
+  std::string cache_value_;  // the cached URL: cache.value_bytes long
+  Rng link_rng_;             // which code a redirect asks for
 
   // Control plane.
   int32_t desired_replicas_ = 0;
