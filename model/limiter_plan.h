@@ -26,6 +26,8 @@
 // - sliding_counter: one EVALSHA of kSlidingCounterScript on k:<idx> and
 //   k:<idx-1> (idx = floor(now/W)): admitted iff prev*(W-elapsed) + (curr+1)*W
 //   <= L*W (Cloudflare's prev*(1-f) + curr + 1 <= L in exact integers).
+//   Bound (one clock): a sliding window of length W holds at most
+//   L + prev*f < 2L admitted requests (property-tests/limiter_sim_props.cc).
 // - fixed_window: [INCR k:<idx>, PEXPIRE k:<idx> TTL NX]; admitted iff the
 //   INCR result <= L (refused requests count too, as Envoy's).
 // - token_bucket: one EVALSHA of kTokenBucketScript on k:tokens and k:ts;
