@@ -307,7 +307,7 @@ TEST(ParseScenario, DatabaseSectionErrors) {
   doc.erase("database");
   s = ParseScenario(doc, kFiles);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("only matter with a \"database\" section"), std::string::npos);
+  EXPECT_NE(s.status().message().find("only matters with a \"database\" section"), std::string::npos);
 }
 
 }  // namespace
