@@ -2,9 +2,10 @@
 # Builds the benchmark targets (preset "default") and prints every figure that
 # bench/RESULTS.md records: machine, event queue vs std::priority_queue (hold
 # model), whole simulator runs (simulated requests/s vs the 3 M/s target) and
-# peak RSS at 10 min vs 100 min of simulated time.
+# peak RSS at 10 min vs 100 min of simulated time; then the real Redis limiter
+# per strategy against redis-benchmark on a throwaway redis-server.
 #
-#   bench/run_benchmarks.sh                 # build + run everything (~5 min)
+#   bench/run_benchmarks.sh                 # build + run everything (~7 min)
 #   BENCH_REPS=3 bench/run_benchmarks.sh    # fewer repetitions (default 5)
 #   bench/run_benchmarks.sh --no-build      # reuse build/default
 #
@@ -23,7 +24,7 @@ BUILD_FIRST=1
 for arg in "$@"; do
   case "$arg" in
     --no-build) BUILD_FIRST=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +40,7 @@ check_load() {
 
 if [[ $BUILD_FIRST == 1 ]]; then
   cmake --preset default -S "$ROOT" >/dev/null
-  cmake --build "$BUILD" --target event_queue_bench sim_run_bench rss_probe
+  cmake --build "$BUILD" --target event_queue_bench sim_run_bench rss_probe real_limiter_bench
 fi
 
 echo "== machine"
@@ -137,6 +138,28 @@ else
     [[ -z $first ]] && first="$rss"
     printf '%-36s %10s %8s %12s %10s\n' "$spec" "$req" "$wall" "$rss" "$delta"
   done
+fi
+
+echo
+echo "== real limiter on redis-server vs redis-benchmark EVALSHA (running, ~2 min)"
+if ! command -v redis-benchmark >/dev/null || ! command -v redis-server >/dev/null; then
+  echo "redis-server / redis-benchmark not found: apt-get install redis-server redis-tools" >&2
+else
+  "$BUILD/bench/real_limiter_bench" "${BM_FLAGS[@]}" --benchmark_out="$OUT/real_limiter.json" \
+    --compare_reps=10 --compare_calls=5000 >"$OUT/real_limiter.txt"
+  python3 - "$OUT/real_limiter.json" <<'PY'
+import json, sys
+rows = {}
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    if b.get("aggregate_name") == "median" or (b.get("run_type") == "iteration" and b["run_name"] not in rows):
+        rows[b["run_name"]] = b
+print(f"{'variant':>22} {'threads':>7} {'decisions/s':>12} {'p50 us':>8} {'p99 us':>9} {'errors':>6}")
+for name, b in rows.items():
+    _, variant, _, threads = name.split("/")
+    print(f"{variant:>22} {threads.split(':')[1]:>7} {b['items_per_second']:12.0f} {b['p50_us']:8.1f} "
+          f"{b['p99_us']:9.1f} {b['errors']:6.0f}")
+PY
+  sed -n '/^== lua_redis_time/,$p' "$OUT/real_limiter.txt"
 fi
 
 echo

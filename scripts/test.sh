@@ -1,18 +1,39 @@
 #!/usr/bin/env bash
 # README command 2 (and what .ci/run calls): installs what is missing, builds,
-# starts the services the tests need, and runs the whole suite with ctest —
-# first the optimised build, then the ASan+UBSan build.
-#   scripts/test.sh            both builds
-#   SCALETWIN_PRESETS=default scripts/test.sh   one build
+# and runs the whole suite with ctest — first the optimised build, then the
+# ASan+UBSan build — and then the real side's concurrent code (the Redis
+# limiter and its pool, the storage pools) under ThreadSanitizer. Tests start
+# the servers they need (redis-server, PostgreSQL) on free loopback ports.
+#   scripts/test.sh                                   everything
+#   SCALETWIN_PRESETS=default scripts/test.sh         one build, no TSan
+#   SCALETWIN_TSAN=0 scripts/test.sh                  skip the TSan step
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
 status=0
-for preset in ${SCALETWIN_PRESETS:-default asan}; do
+presets=${SCALETWIN_PRESETS:-default asan}
+for preset in $presets; do
   echo "== build ($preset)"
   scripts/build.sh "$preset"
   echo "== test ($preset)"
   ctest --preset "$preset" -j "$jobs" --timeout 900 || status=1
 done
+
+# The concurrent real-side code under ThreadSanitizer: only these binaries are
+# built in the tsan preset (the simulator is single-threaded).
+tsan_tests=(real/redis/real_redis_pool_test real/redis/real_redis_limiter_test
+            real/redis/real_redis_limiter_race_test real/storage/real_storage_test)
+if [ "${SCALETWIN_TSAN:-1}" != 0 ] && [ -z "${SCALETWIN_PRESETS:-}" ]; then
+  echo "== build (tsan: the real side's concurrent code)"
+  targets=()
+  for t in "${tsan_tests[@]}"; do targets+=("$(basename "$t")"); done
+  scripts/build.sh tsan "${targets[@]}"
+  echo "== test (tsan)"
+  for t in "${tsan_tests[@]}"; do
+    echo "-- $t"
+    SCALETWIN_SOURCE_DIR="$PWD" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+      "build/tsan/$t" --gtest_brief=1 || status=1
+  done
+fi
 exit $status
