@@ -46,6 +46,7 @@ rc::Gen<Generated> ClusterScenario() {
                         {"kind", *rc::gen::element<std::string>("pod_crash", "pod_delete")},
                         {"pod", *rc::gen::element<std::string>("oldest", "newest")}});
     }
+    const int grace = *rc::gen::inRange(1, 30);  // preStop may overrun it by the kubelet's 2 s, not more
     nlohmann::json behavior = {
         {"scaleUp",
          {{"stabilizationWindowSeconds", 0},
@@ -69,8 +70,7 @@ rc::Gen<Generated> ClusterScenario() {
                {"startup",
                 {{"pull", {{"dist", "uniform"}, {"min", "0s"}, {"max", Seconds(*rc::gen::inRange(1, 20))}}},
                  {"boot", {{"dist", "constant"}, {"value", Seconds(*rc::gen::inRange(1, 10))}}}}},
-               {"termination",
-                {{"grace_period", Seconds(*rc::gen::inRange(1, 30))}, {"pre_stop_sleep", Seconds(*rc::gen::inRange(0, 5))}}}}},
+               {"termination", {{"grace_period", Seconds(grace)}, {"pre_stop_sleep", Seconds(*rc::gen::inRange(0, grace + 3))}}}}},
              {"hpa",
               {{"spec",
                 {{"minReplicas", g.min},
