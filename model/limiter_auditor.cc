@@ -19,10 +19,22 @@ void LimiterAuditor::Record(const std::string& key, const std::string& tenant, c
   it->second.events.push_back({time, admitted});
 }
 
-LimiterAuditReport LimiterAuditor::Report() const {
+LimiterAuditReport LimiterAuditor::Report() const { return Report(0, 0, 0); }
+
+LimiterAuditReport LimiterAuditor::Report(Nanos origin, Nanos interval, size_t intervals) const {
   LimiterAuditReport report;
+  LimiterAuditSeries* series = nullptr;
+  if (interval > 0 && intervals > 0) {
+    series = &report.series;
+    series->origin = origin;
+    series->interval = interval;
+    for (auto* v : {&series->admitted, &series->refused, &series->excess_admits, &series->false_refusals,
+                    &series->strict_excess}) {
+      v->assign(intervals, 0);
+    }
+  }
   for (const auto& [key, log] : keys_) {
-    report.keys.push_back(AuditKey(key, log));
+    report.keys.push_back(AuditKey(key, log, series));
     report.excess_admits += report.keys.back().excess_admits;
     report.false_refusals += report.keys.back().false_refusals;
     report.strict_excess += report.keys.back().strict_excess;
@@ -101,7 +113,7 @@ class ReferenceRule {
 
 }  // namespace
 
-LimiterKeyAudit LimiterAuditor::AuditKey(const std::string& key, const KeyLog& log) const {
+LimiterKeyAudit LimiterAuditor::AuditKey(const std::string& key, const KeyLog& log, LimiterAuditSeries* series) const {
   LimiterKeyAudit a;
   a.key = key;
   a.tenant = log.tenant;
@@ -112,12 +124,26 @@ LimiterKeyAudit LimiterAuditor::AuditKey(const std::string& key, const KeyLog& l
   ReferenceRule own(algorithm_, log.limit);
   ReferenceRule strict(LimiterAlgorithm::kSlidingLog, log.limit);
   std::deque<int64_t> window;  // admitted ms times in (t-W, t], for the peak
+  // The interval a decision falls in, or nullopt outside the series.
+  auto bin = [series](Nanos time) -> std::optional<size_t> {
+    if (!series || time < series->origin) return std::nullopt;
+    const auto i = static_cast<size_t>((time - series->origin) / series->interval);
+    if (i >= series->admitted.size()) return std::nullopt;
+    return i;
+  };
   for (const Event& e : events) {
     const bool own_admits = own.Admits(e.time);
+    const std::optional<size_t> i = bin(e.time);
     if (e.admitted) {
       ++a.admitted;
+      const bool strict_admits = strict.Admits(e.time);
       if (!own_admits) ++a.excess_admits;
-      if (!strict.Admits(e.time)) ++a.strict_excess;
+      if (!strict_admits) ++a.strict_excess;
+      if (i) {
+        ++series->admitted[*i];
+        if (!own_admits) ++series->excess_admits[*i];
+        if (!strict_admits) ++series->strict_excess[*i];
+      }
       own.Take(e.time);
       strict.Take(e.time);
       const int64_t t = FloorDivInt(e.time, kNanosPerMilli);
@@ -127,9 +153,22 @@ LimiterKeyAudit LimiterAuditor::AuditKey(const std::string& key, const KeyLog& l
     } else {
       ++a.refused;
       if (own_admits) ++a.false_refusals;
+      if (i) {
+        ++series->refused[*i];
+        if (own_admits) ++series->false_refusals[*i];
+      }
     }
   }
   return a;
+}
+
+nlohmann::json LimiterAuditReport::SeriesJson() const {
+  return {{"interval_s", ToSeconds(series.interval)},
+          {"admitted", series.admitted},
+          {"refused", series.refused},
+          {"excess_admits", series.excess_admits},
+          {"false_refusals", series.false_refusals},
+          {"strict_excess", series.strict_excess}};
 }
 
 nlohmann::json LimiterAuditReport::AuditJson() const {

@@ -63,8 +63,18 @@ struct LimiterKeyAudit {
   bool operator==(const LimiterKeyAudit&) const = default;
 };
 
+// The same verdicts over time, summed over keys: decision i falls in interval
+// floor((time - origin) / interval) (times outside [origin, origin + n x
+// interval) are left out).
+struct LimiterAuditSeries {
+  Nanos origin = 0, interval = 0;
+  std::vector<int64_t> admitted, refused, excess_admits, false_refusals, strict_excess;
+  bool operator==(const LimiterAuditSeries&) const = default;
+};
+
 struct LimiterAuditReport {
   std::vector<LimiterKeyAudit> keys;  // sorted by key
+  LimiterAuditSeries series;          // empty unless asked for
   int64_t excess_admits = 0;
   int64_t false_refusals = 0;
   int64_t strict_excess = 0;
@@ -75,6 +85,9 @@ struct LimiterAuditReport {
   nlohmann::json SummaryJson() const;
   // {"audit": AuditJson(), "summary": SummaryJson()}.
   nlohmann::json ToJson() const;
+  // {interval_s, admitted, refused, excess_admits, false_refusals, strict_excess}
+  // (arrays, one value per interval) for report.json's limiter.series.
+  nlohmann::json SeriesJson() const;
 };
 
 class LimiterAuditor {
@@ -84,6 +97,8 @@ class LimiterAuditor {
   // One decision. The first record of a key fixes its tenant and limit.
   void Record(const std::string& key, const std::string& tenant, const LimitSpec& limit, Nanos time, bool admitted);
   LimiterAuditReport Report() const;
+  // Report() plus the series over `intervals` intervals from `origin`.
+  LimiterAuditReport Report(Nanos origin, Nanos interval, size_t intervals) const;
 
  private:
   struct Event {
@@ -95,7 +110,7 @@ class LimiterAuditor {
     LimitSpec limit;
     std::vector<Event> events;
   };
-  LimiterKeyAudit AuditKey(const std::string& key, const KeyLog& log) const;
+  LimiterKeyAudit AuditKey(const std::string& key, const KeyLog& log, LimiterAuditSeries* series) const;
 
   LimiterAlgorithm algorithm_;
   std::map<std::string, KeyLog> keys_;

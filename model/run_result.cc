@@ -208,7 +208,7 @@ nlohmann::json RunResult::ToJson() const {
           {"routes", std::move(routes)},
           {"series", series.ToJson()},
           {"histograms", {{"latency_ns", latency.ToJson()}, {"queue_wait_ns", queue_wait.ToJson()}}}};
-  if (has_limiter) report["limiter"] = {{"audit", limiter_audit}};
+  if (has_limiter) report["limiter"] = {{"audit", limiter_audit}, {"series", limiter_series}};
   if (!redis_stats.is_null()) report["redis"] = redis_stats;
   if (cluster.has_hpa) {
     nlohmann::json hpa = {{"targets", cluster.hpa_targets}, {"decisions", DecisionsToJson(cluster.decisions)}};

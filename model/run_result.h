@@ -145,10 +145,10 @@ struct RunResult {
 
   IntervalSeries series;
   ClusterResult cluster;
-  // With the Redis limiter: report.json's limiter.audit (per key) and
-  // summary.limiter (the auditor's sums).
+  // With the Redis limiter: report.json's limiter.audit (per key),
+  // limiter.series (the same verdicts per interval) and summary.limiter (sums).
   bool has_limiter = false;
-  nlohmann::json limiter_audit, limiter_summary;
+  nlohmann::json limiter_audit, limiter_summary, limiter_series;
   // With Redis in use (limiter or cache): report.json's `redis` — limiter
   // decisions, plain calls, and the server's own counters (memory, evictions).
   nlohmann::json redis_stats;

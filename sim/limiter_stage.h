@@ -191,6 +191,10 @@ class LimiterStage : private RedisServer::Client {
   // The auditor's verdict on every decision so far (report.json's
   // limiter.audit and summary.limiter via AuditJson() / SummaryJson()).
   LimiterAuditReport AuditReport() const { return auditor_.Report(); }
+  // With the verdicts per interval of `interval` from simulated time 0.
+  LimiterAuditReport AuditReport(Nanos interval, size_t intervals) const {
+    return auditor_.Report(config_.unix_time_at_zero, interval, intervals);
+  }
   // {"decisions": {...}, "server": RedisServer::StatsJson()} for report.json.
   nlohmann::json StatsJson() const;
   const LimiterStageStats& stats() const { return stats_; }

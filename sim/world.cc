@@ -401,10 +401,12 @@ RunResult World::Run(const ProgressFn& progress) {
   }
   if (scenario_.cache) result_.has_cache = true;
   if (limiter_ && scenario_.has_limiter()) {
-    const LimiterAuditReport audit = limiter_->AuditReport();
+    // Decisions are binned by the time the rule used (the pod's clock, skew included).
+    const LimiterAuditReport audit = limiter_->AuditReport(scenario_.series_interval, result_.series.size());
     result_.has_limiter = true;
     result_.limiter_audit = audit.AuditJson();
     result_.limiter_summary = audit.SummaryJson();
+    result_.limiter_series = audit.SeriesJson();
   }
   if (limiter_) result_.redis_stats = limiter_->StatsJson();
   metrics_.Finish(queue_.empty() ? now : stop, in_flight_window_);

@@ -65,6 +65,16 @@ TEST(WorldLimiter, TheAuditReachesTheReportWithItsPinnedFields) {
   for (const char* key : {"excess_admits", "false_refusals", "strict_excess"}) {
     EXPECT_TRUE(report["summary"]["limiter"].contains(key)) << key;
   }
+  // Over time: one value per series interval, summing to the per-key figures.
+  const nlohmann::json& series = report["limiter"]["series"];
+  ASSERT_EQ(series["admitted"].size(), r.series.size());
+  int64_t admitted = 0, refused = 0;
+  for (size_t i = 0; i < r.series.size(); ++i) {
+    admitted += series["admitted"][i].get<int64_t>();
+    refused += series["refused"][i].get<int64_t>();
+  }
+  EXPECT_EQ(admitted, audit[0]["admitted"].get<int64_t>());
+  EXPECT_EQ(refused, audit[0]["refused"].get<int64_t>());
   // Every refused decision is a 429 in the request counts.
   EXPECT_EQ(audit[0]["refused"].get<uint64_t>(), Cause(r, FailureCause::kRateLimited));
 }
