@@ -313,16 +313,7 @@ void LimiterStage::Decide(Nanos now, uint32_t slot, LimiterFailure failure, bool
   if (p.is_call) {
     RedisCallOutcome outcome{p.request_id, p.pod, std::move(p.call_replies), failure};
     ++stats_.call_failures[static_cast<int>(failure)];
-    p.is_call = false;
-    p.call_replies.clear();
-    p.call_commands.clear();
-    p.phase = Phase::kFree;
-    ++p.generation;
-    p.lost = false;
-    p.outgoing.clear();
-    p.replies.clear();
-    free_slots_.push_back(slot);
-    --live_;
+    FreeSlot(slot);
     on_call_(now, outcome);  // last, like the decision callback
     return;
   }
@@ -331,15 +322,23 @@ void LimiterStage::Decide(Nanos now, uint32_t slot, LimiterFailure failure, bool
   LimiterOutcome outcome{p.request_id, p.pod, p.tenant, d, failure, now - p.started};
   ++(d.allowed ? stats_.allowed : stats_.refused);
   ++stats_.by_failure[static_cast<int>(failure)];
+  FreeSlot(slot);
+  on_decision_(now, outcome);  // last: it may call Check, which may grow slots_ and pods_
+}
+
+void LimiterStage::FreeSlot(uint32_t slot) {
+  Pending& p = slots_[slot];
   p.plan.reset();
+  p.is_call = false;
+  p.call_replies.clear();
+  p.call_commands.clear();
   p.phase = Phase::kFree;
-  ++p.generation;
+  ++p.generation;  // its pending timers are stale from now on
   p.lost = false;
   p.outgoing.clear();
   p.replies.clear();
   free_slots_.push_back(slot);
   --live_;
-  on_decision_(now, outcome);  // last: it may call Check, which may grow slots_ and pods_
 }
 
 nlohmann::json LimiterStage::StatsJson() const {

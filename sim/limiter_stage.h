@@ -209,6 +209,7 @@ class LimiterStage : private RedisServer::Client {
 
  private:
   uint32_t NewSlot();
+  void FreeSlot(uint32_t slot);  // the request is decided: the slot is reusable
   enum Kind : uint8_t { kConnectDone = 0, kAcquireTimeout, kArriveAtServer, kReplyAtClient, kCommandTimeout };
   enum class Phase : uint8_t { kFree, kAcquiring, kToServer, kAtServer, kToClient };
 

@@ -10,17 +10,12 @@
 
 #include "model/scenario.h"
 #include "sim/run.h"
+#include "sim/scenario_json_for_tests.h"
 
 namespace scaletwin::sim {
 namespace {
 
-Scenario Parse(const nlohmann::json& doc) {
-  Result<Scenario> s = ParseScenario(doc, [](const std::string& p) -> Result<std::string> {
-    return Status::NotFound("no files in this test: " + p);
-  });
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  return s.ok() ? *s : Scenario{};
-}
+Scenario Parse(const nlohmann::json& doc) { return ParseForTest(doc); }
 
 nlohmann::json PodsMetricHpa(int min, int max, double target_per_pod) {
   return {{"spec",

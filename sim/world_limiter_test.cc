@@ -8,17 +8,12 @@
 
 #include "model/scenario.h"
 #include "sim/run.h"
+#include "sim/scenario_json_for_tests.h"
 
 namespace scaletwin::sim {
 namespace {
 
-Scenario Parse(const nlohmann::json& doc) {
-  Result<Scenario> s = ParseScenario(doc, [](const std::string& p) -> Result<std::string> {
-    return Status::NotFound("no files in this test: " + p);
-  });
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  return s.ok() ? *s : Scenario{};
-}
+Scenario Parse(const nlohmann::json& doc) { return ParseForTest(doc); }
 
 // One tenant offered twice its limit from `pods` pods.
 nlohmann::json Limited(const std::string& strategy, int pods, const std::string& delay = "500us") {
