@@ -1,9 +1,10 @@
 // RapidCheck properties of the limiters inside the simulated world (pods,
 // pools, network, the simulated Redis with expiry): the sliding-window
 // counter never admits more than its documented bound (2L - 1 in any sliding
-// window of length W, see limiter_plan.h), and with ttl_windows >= 2 and pod
-// clocks skewed by less than a window no limiter state is lost to expiry —
-// every decision is the same as with keys that never expire.
+// window of length W, see limiter_plan.h), and with ttl_windows >= 2 (>= 3 for
+// the sliding counter) and pod clocks skewed by less than a window no limiter
+// state is lost to expiry — every decision is the same as with keys that
+// never expire.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -72,7 +73,13 @@ RC_GTEST_PROP(LimiterInTheWorld, SlidingCounterStaysWithinItsBound, ()) {
 
 RC_GTEST_PROP(LimiterInTheWorld, TwoWindowTtlLosesNoStateUnderSkewBelowAWindow, ()) {
   Generated g = *LimitedScenario({"sliding_log", "sliding_counter", "fixed_window", "token_bucket", "gcra"});
-  g.doc["limiter"]["ttl_windows"] = *rc::gen::inRange(2, 4);
+  // The sliding counter needs its previous window's key until the end of the
+  // next window by the slowest reader's clock, while the key's TTL runs from
+  // the writer's clock: two windows are short by the relative skew, three are
+  // enough for skew below a window (WorldLimiter.SlidingCounterTwoWindowTtlLosesStateUnderSkew).
+  const bool counter = g.doc["limiter"]["algorithm"] == "sliding_counter";
+  g.doc["limiter"]["ttl_windows"] = *rc::gen::inRange(counter ? 3 : 2, 5);
+  RC_LOG() << g.doc.dump() << "\n";
   const RunResult with_ttl = RunDoc(g.doc);
   g.doc["limiter"]["ttl_windows"] = 100;  // keys that outlive the run
   const RunResult forever = RunDoc(g.doc);
