@@ -16,5 +16,8 @@ int RunCommand(const std::vector<std::string>& args);
 int ValidateCommand(const std::vector<std::string>& args);
 int HistoryCommand(const std::vector<std::string>& args);
 int HpaCommand(const std::vector<std::string>& args);
+int PodCommand(const std::vector<std::string>& args);
+int ApiKeyCommand(const std::vector<std::string>& args);
+int JwtCommand(const std::vector<std::string>& args);
 
 }  // namespace scaletwin::cli

@@ -20,6 +20,10 @@ commands:
   history             list recorded runs
   hpa eval|check      the Kubernetes HPA algorithm: one reconcile from a state
                       file, or a run of HPA test vectors
+  pod --config FILE   run one real shortener pod (HTTP, SQLite or PostgreSQL,
+                      Redis limiter and cache, hot reload, JSON logs)
+  apikey new|hash     make an API key and the SHA-256 a pod config stores
+  jwt sign            mint an HS256 token for a pod configured with auth.jwt
 
 Run `scaletwin <command> --help` for the options of one command.
 Exit codes: 0 ok, 1 an expectation failed, 2 bad input.
@@ -43,6 +47,9 @@ int main(int argc, char** argv) {
   if (command == "validate") return ValidateCommand(args);
   if (command == "history") return HistoryCommand(args);
   if (command == "hpa") return HpaCommand(args);
+  if (command == "pod") return PodCommand(args);
+  if (command == "apikey") return ApiKeyCommand(args);
+  if (command == "jwt") return JwtCommand(args);
   std::cerr << "scaletwin: unknown command \"" << command << "\"\n\n" << kUsage;
   return kExitBadInput;
 }

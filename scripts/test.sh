@@ -2,7 +2,8 @@
 # README command 2 (and what .ci/run calls): installs what is missing, builds,
 # and runs the whole suite with ctest — first the optimised build, then the
 # ASan+UBSan build — and then the real side's concurrent code (the Redis
-# limiter and its pool, the storage pools) under ThreadSanitizer. Tests start
+# limiter and its pool, the storage pools, the pod's server, workers,
+# metrics and config watcher) under ThreadSanitizer. Tests start
 # the servers they need (redis-server, PostgreSQL) on free loopback ports.
 #   scripts/test.sh                                   everything
 #   SCALETWIN_PRESETS=default scripts/test.sh         one build, no TSan
@@ -23,7 +24,8 @@ done
 # The concurrent real-side code under ThreadSanitizer: only these binaries are
 # built in the tsan preset (the simulator is single-threaded).
 tsan_tests=(real/redis/real_redis_pool_test real/redis/real_redis_limiter_test
-            real/redis/real_redis_limiter_race_test real/storage/real_storage_test)
+            real/redis/real_redis_limiter_race_test real/storage/real_storage_test
+            real/telemetry/real_telemetry_test real/pod/real_pod_unit_test real/pod/real_pod_test)
 if [ "${SCALETWIN_TSAN:-1}" != 0 ] && [ -z "${SCALETWIN_PRESETS:-}" ]; then
   echo "== build (tsan: the real side's concurrent code)"
   targets=()
