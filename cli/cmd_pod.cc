@@ -73,7 +73,7 @@ config is invalid; 1: the pod could not start (storage, port).
 options)");
   opts.add_options()("help,h", "show this help")("config,c", po::value<std::string>(&config_path),
                                                  "config file, or a directory holding config.json")(
-      "listen", po::value<std::string>(&listen), "override `listen` (HOST:PORT; port 0 picks a free one)")(
+      "listen", po::value<std::string>(&listen), "override `listen` (IP:PORT or [IPv6]:PORT; port 0 picks a free one)")(
       "port-file", po::value<std::string>(&port_file), "write the bound port to FILE once listening");
   po::options_description hidden;
   po::positional_options_description pos;
@@ -88,20 +88,6 @@ options)");
     std::cerr << "scaletwin pod: " << config.status().message() << "\n";
     return kExitBadInput;
   }
-  if (!listen.empty()) {
-    const size_t colon = listen.rfind(':');
-    if (colon == std::string::npos) {
-      std::cerr << "scaletwin pod: --listen expects HOST:PORT\n";
-      return kExitBadInput;
-    }
-    config->listen_host = listen.substr(0, colon);
-    try {
-      config->listen_port = std::stoi(listen.substr(colon + 1));
-    } catch (const std::exception&) {
-      std::cerr << "scaletwin pod: --listen expects HOST:PORT\n";
-      return kExitBadInput;
-    }
-  }
   // A server must not die of SIGPIPE when a client goes away mid-answer.
   signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<ShortenerPod> pod;
@@ -113,10 +99,11 @@ options)");
     else
       std::_Exit(1);  // a signal during start-up: nothing to drain yet
   });
-  Result<std::unique_ptr<ShortenerPod>> started = ShortenerPod::Start(*config, {.config_path = config_path});
+  Result<std::unique_ptr<ShortenerPod>> started =
+      ShortenerPod::Start(*config, {.config_path = config_path, .listen_override = listen});
   if (!started.ok()) {
     std::cerr << "scaletwin pod: " << started.status().message() << "\n";
-    return kExitFailed;
+    return started.status().code() == StatusCode::kInvalidArgument ? kExitBadInput : kExitFailed;
   }
   {
     std::lock_guard<std::mutex> lock(pod_mu);

@@ -74,7 +74,10 @@ Status HttpTestClient::Reconnect() {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port_));
-  if (inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1) return Status::InvalidArgument("bad host " + host_);
+  if (inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1) {
+    Close();
+    return Status::InvalidArgument("bad host " + host_);
+  }
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     const int e = errno;
     Close();
@@ -99,10 +102,11 @@ Status HttpTestClient::Send(const std::string& bytes) {
   return Status::Ok();
 }
 
-Result<HttpReply> HttpTestClient::ReadReply() {
+Result<HttpReply> HttpTestClient::ReadReply(bool head) {
   if (fd_ < 0) return Status::IOError("not connected");
   http::response_parser<http::string_body> parser;
   parser.eager(true);
+  parser.skip(head);  // an answer to HEAD has a Content-Length but no body
   parser.body_limit(64u << 20);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout_);
   std::string buf = std::move(pending_);
@@ -165,7 +169,7 @@ Result<HttpReply> HttpTestClient::RawRequest(const std::string& bytes) {
   if (fd_ < 0)
     if (Status s = Reconnect(); !s.ok()) return s;
   if (Status s = Send(bytes); !s.ok()) return s;
-  return ReadReply();
+  return ReadReply(bytes.rfind("HEAD ", 0) == 0);
 }
 
 Result<HttpReply> HttpTestClient::Request(const std::string& method, const std::string& target, const std::string& body,

@@ -52,8 +52,8 @@ class HttpTestClient {
   Result<HttpReply> RawRequest(const std::string& bytes);
   // Writes raw bytes only. REQUIRES: connected.
   Status Send(const std::string& bytes);
-  // Reads one answer.
-  Result<HttpReply> ReadReply();
+  // Reads one answer (to a HEAD request when `head`: no body follows).
+  Result<HttpReply> ReadReply(bool head = false);
   // True iff the server has closed the connection (EOF, readable with no
   // data), waiting at most `wait`.
   bool ClosedByPeer(Nanos wait);

@@ -234,6 +234,7 @@ Result<JwtClaims> VerifyJwtHs256(std::string_view token, const JwtPolicy& policy
   const std::string leeway = " (leeway " + std::to_string(policy.leeway_seconds) + " s)";
 
   // 5, 6. Validity window (RFC 7519 §4.1.4, §4.1.5).
+  if (!exp && policy.require_exp) return Fail(JwtError::kExpired, "the token has no \"exp\" claim");
   if (exp && now_unix_seconds >= SaturatingAdd(*exp, policy.leeway_seconds)) {
     return Fail(JwtError::kExpired,
                 "exp " + std::to_string(*exp) + " <= now " + std::to_string(now_unix_seconds) + leeway);

@@ -68,6 +68,9 @@ struct JwtPolicy {
   std::string tenant_claim = "tenant";
   // Clock skew allowed, in seconds, on both exp and nbf.
   int64_t leeway_seconds = 0;
+  // A token without "exp" would be valid forever (RFC 8725 §3.10 advises
+  // bounded lifetimes): refused as kExpired unless this is false.
+  bool require_exp = true;
 };
 
 // Why a token was refused. The names below are stable: they label metrics.

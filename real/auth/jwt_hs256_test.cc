@@ -25,9 +25,12 @@ using nlohmann::json;
 constexpr int64_t kNow = 1'700'000'000;
 constexpr char kSecret[] = "0123456789abcdef0123456789abcdef";
 
+// Each test checks one rule; the exp requirement has a test of its own
+// (JwtHs256RequireExp), so tokens here may omit exp.
 JwtPolicy Policy() {
   JwtPolicy policy;
   policy.secret = kSecret;
+  policy.require_exp = false;
   return policy;
 }
 
@@ -52,7 +55,8 @@ std::string RefusalOf(std::string_view token, const JwtPolicy& policy, JwtError 
   return r.status().message();
 }
 
-const json kClaims = {{"tenant", "acme"}, {"sub", "user-1"}};
+// Valid for an hour from kNow: the policy requires exp by default.
+const json kClaims = {{"tenant", "acme"}, {"sub", "user-1"}, {"exp", kNow + 3600}};
 
 // --- Known-answer vector ------------------------------------------------------
 
@@ -540,6 +544,25 @@ TEST_F(JwtSecretFileTest, SecretFromFileVerifiesTokensSignedWithoutTheNewline) {
   JwtPolicy policy;
   policy.secret = ReadJwtSecretFile(Write(std::string(kSecret) + "\n")).value();
   EXPECT_TRUE(VerifyJwtHs256(SignJwtHs256(kClaims, kSecret), policy, kNow).ok());
+}
+
+}  // namespace
+}  // namespace scaletwin
+
+namespace scaletwin {
+namespace {
+
+TEST(JwtHs256RequireExp, ATokenWithoutExpIsRefusedUnlessThePolicyAllowsIt) {
+  JwtPolicy policy;
+  policy.secret = "0123456789abcdef0123456789abcdef";
+  const std::string token = SignJwtHs256({{"tenant", "acme"}}, policy.secret);
+  Result<JwtClaims> refused = VerifyJwtHs256(token, policy, 1'700'000'000);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(JwtErrorOf(refused.status()), JwtError::kExpired);
+  policy.require_exp = false;
+  Result<JwtClaims> allowed = VerifyJwtHs256(token, policy, 1'700'000'000);
+  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  EXPECT_EQ(allowed->tenant, "acme");
 }
 
 }  // namespace

@@ -2,8 +2,11 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -58,26 +61,23 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
   // Drain: an idle connection is closed now; a busy one after its answer.
   void CloseIfIdle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_ && !self->closing_) {
-        // FIN, then discard whatever crosses it: a request written as we
-        // close is never read (its client sees EOF, the keep-alive race
-        // HTTP/1.1 clients retry), and no RST destroys anything.
-        self->closing_ = true;
-        beast::error_code ignored;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        self->linger_until_ = std::chrono::steady_clock::now() + Ns(kLingerAfterClose);
-        // The pending idle read keeps the deadline it started with; cancel
-        // it so that Drain's reads run under the linger deadline.
-        self->stream_.socket().cancel(ignored);
-      }
+      if (!self->idle_ || self->closing_) return;
+      self->BeginClose();
+      // The pending idle read keeps the deadline it started with; cancel it
+      // so that Drain's reads run under the linger deadline.
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
     });
   }
 
  private:
   void WaitForRequest() {
     if (buffer_.size() > 0) return ReadRequest();  // a pipelined request is already here
-    if (state_->draining.load()) return Close();
+    // A connection that served a request and is now idle closes when the pod
+    // drains; a new one (accepted during the drain) is served once first.
+    if (state_->draining.load() && served_ > 0) return CloseGracefully();
     idle_ = true;
+    buffer_.shrink_to_fit();  // an idle connection keeps no large buffer
     stream_.expires_after(Ns(state_->options.idle_timeout));
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
       self->idle_ = false;
@@ -94,6 +94,25 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     parser_->header_limit(static_cast<uint32_t>(state_->options.max_header_bytes));
     parser_->body_limit(static_cast<uint64_t>(state_->options.max_body_bytes));
     stream_.expires_after(Ns(state_->options.read_timeout));
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec || self->parser_->is_done()) return self->OnRead(ec);
+      // A client that asked to be told before sending its body (curl, Java,
+      // .NET for larger bodies) gets 100 Continue; the body limit was
+      // already checked against Content-Length by the header read.
+      const auto expect = self->parser_->get()[http::field::expect];
+      if (beast::iequals(expect, "100-continue")) {
+        auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+        net::async_write(self->stream_, net::buffer(*cont), [self, cont](beast::error_code wec, size_t) {
+          if (wec) return self->Close();
+          self->ReadBody();
+        });
+        return;
+      }
+      self->ReadBody();
+    });
+  }
+
+  void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
@@ -127,15 +146,27 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
       }
       return Close();
     }
+    const auto received = std::chrono::steady_clock::now();
     auto req = std::make_shared<HttpRequest>(parser_->release());
+    parser_.reset();
     keep_alive_ = req->keep_alive();
-    if (state_->handler.IsInline(*req)) return Write(state_->handler.Handle(*req));
+    ++served_;
+    if (state_->handler.IsInline(*req)) return Write(SafeHandle(*state_, *req, received));
     auto self = shared_from_this();
-    const bool accepted = state_->workers.TrySubmit([self, req] {
-      auto res = std::make_shared<HttpResponse>(self->state_->handler.Handle(*req));
+    const bool accepted = state_->workers.TrySubmit([self, req, received] {
+      auto res = std::make_shared<HttpResponse>(SafeHandle(*self->state_, *req, received));
       net::post(self->stream_.get_executor(), [self, res] { self->Write(std::move(*res)); });
     });
-    if (!accepted) Write(state_->handler.Overloaded(*req));
+    if (!accepted) Write(state_->handler.Overloaded(*req, received));
+  }
+
+  // The handler's answer; a 500 instead of a dead process if it throws.
+  static HttpResponse SafeHandle(State& state, const HttpRequest& req, std::chrono::steady_clock::time_point t) {
+    try {
+      return state.handler.Handle(req, t);
+    } catch (const std::exception& e) {
+      return state.handler.Error(500, "internal", std::string("unexpected failure: ") + e.what(), req.version());
+    }
   }
 
   void WriteError(HttpResponse res) {
@@ -157,13 +188,22 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     });
   }
 
-  // FIN first, then wait briefly for the client's FIN (discarding what it
-  // still sends) so that closing does not reset an answer in flight.
+  // FIN first, then discard whatever the client still sends until its own
+  // FIN or the linger deadline: closing a socket with unread input sends an
+  // RST, which can destroy an answer (a 400, a 413, the last keep-alive
+  // answer before a drain) before the client has read it. A request that
+  // crosses our FIN is never read; its client sees EOF — the keep-alive race
+  // HTTP/1.1 clients retry.
   void CloseGracefully() {
+    BeginClose();
+    Drain();
+  }
+
+  void BeginClose() {
+    closing_ = true;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     linger_until_ = std::chrono::steady_clock::now() + Ns(kLingerAfterClose);
-    Drain();
   }
 
   // Discards input until EOF or linger_until_. The deadline is set per
@@ -191,12 +231,16 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
   std::shared_ptr<HttpResponse> response_;
   bool keep_alive_ = true;
   bool idle_ = false;
-  bool closing_ = false;  // FIN sent by the drain; reading only to discard
+  bool closing_ = false;  // FIN sent; reading only to discard
+  uint64_t served_ = 0;   // requests read on this connection
   std::chrono::steady_clock::time_point linger_until_;
 };
 
 HttpServer::HttpServer(net::io_context& io, HttpHandler& handler, WorkerPool& workers, HttpServerOptions options)
-    : io_(io), acceptor_(io), state_(std::make_shared<State>(handler, workers, options)) {}
+    : io_(io),
+      acceptor_(net::make_strand(io)),
+      retry_timer_(acceptor_.get_executor()),
+      state_(std::make_shared<State>(handler, workers, options)) {}
 
 HttpServer::~HttpServer() {
   beast::error_code ignored;
@@ -220,39 +264,64 @@ Status HttpServer::Listen(const std::string& host, int port) {
   return Status::Ok();
 }
 
-void HttpServer::Start() { Accept(); }
+void HttpServer::Start() {
+  net::dispatch(acceptor_.get_executor(), [this] { Accept(); });
+}
 
+// Runs on the acceptor's strand, as does everything else touching acceptor_.
 void HttpServer::Accept() {
-  acceptor_.async_accept(net::make_strand(io_), [this, state = state_](beast::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // StopAccepting
-    if (!ec) {
-      state->accepted.fetch_add(1);
-      if (state->active.load() >= state->options.max_connections || state->draining.load()) {
-        state->refused.fetch_add(1);
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        auto session = std::make_shared<Session>(state, std::move(socket));
-        {
-          std::lock_guard<std::mutex> lock(state->mu);
-          // Forget sessions that ended, so the set stays as small as the live ones.
-          for (auto it = state->sessions.begin(); it != state->sessions.end();)
-            it = it->expired() ? state->sessions.erase(it) : std::next(it);
-          state->sessions.insert(session);
-        }
-        session->Start();
-      }
+    if (ec) {
+      // Out of descriptors or memory: retry shortly instead of spinning.
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([this](beast::error_code wec) {
+        if (!wec && acceptor_.is_open()) Accept();
+      });
+      return;
     }
+    Admit(std::move(socket));
     Accept();
   });
+}
+
+void HttpServer::Admit(tcp::socket socket) {
+  State& state = *state_;
+  state.accepted.fetch_add(1);
+  beast::error_code ec;
+  if (state.active.load() >= state.options.max_connections) {
+    state.refused.fetch_add(1);
+    socket.close(ec);
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  auto session = std::make_shared<Session>(state_, std::move(socket));
+  {
+    std::lock_guard<std::mutex> lock(state.mu);
+    // Forget sessions that ended, so the set stays as small as the live ones.
+    for (auto it = state.sessions.begin(); it != state.sessions.end();)
+      it = it->expired() ? state.sessions.erase(it) : std::next(it);
+    state.sessions.insert(session);
+  }
+  session->Start();
 }
 
 void HttpServer::StopAccepting() {
   if (state_->draining.exchange(true)) return;
   net::post(acceptor_.get_executor(), [this] {
-    beast::error_code ignored;
-    acceptor_.close(ignored);
+    // Connections the kernel already completed are in the accept queue;
+    // closing the listener would reset them. Take them first — each is
+    // served once with Connection: close — then close.
+    beast::error_code ec;
+    acceptor_.cancel(ec);
+    acceptor_.non_blocking(true, ec);
+    for (int i = 0; i < 4096 && !ec; ++i) {
+      tcp::socket socket(net::make_strand(io_));
+      acceptor_.accept(socket, ec);
+      if (!ec) Admit(std::move(socket));
+    }
+    acceptor_.close(ec);
+    retry_timer_.cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {

@@ -17,11 +17,14 @@
 //   the I/O thread so probes and scrapes answer while every worker is busy;
 //   every other request goes through WorkerPool::TrySubmit and, when it is
 //   refused, is answered by HttpHandler::Overloaded (503 queue_full).
-// - Drain: StopAccepting() closes the listener (new connections are refused
-//   by the kernel from then on), closes every idle keep-alive connection,
-//   and marks answers still to be written `Connection: close`. A request
-//   already being read or handled is finished and answered. active() counts
-//   open connections; the pod waits for it to reach 0.
+// - Drain: StopAccepting() takes the connections already in the kernel's
+//   accept queue, closes the listener (new connections are refused by the
+//   kernel from then on), closes every idle keep-alive connection with a
+//   FIN (never an RST), and marks answers still to be written
+//   `Connection: close`. A request already being read or handled is
+//   finished and answered; a connection accepted during the drain is served
+//   once. active() counts open connections; the pod waits for it to reach 0.
+// - `Expect: 100-continue` is answered before the body is read.
 // - More than max_connections open connections: new ones are closed at once.
 //
 //   HttpServer server(io, handler, workers, options);
@@ -38,8 +41,10 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,10 +64,12 @@ class HttpHandler {
   virtual ~HttpHandler() = default;
   // True iff `req` is cheap and non-blocking (answered on the I/O thread).
   virtual bool IsInline(const HttpRequest& req) const = 0;
-  // Answers `req`. Called on a worker (or the I/O thread when inline).
-  virtual HttpResponse Handle(const HttpRequest& req) = 0;
+  // Answers `req`, read completely at `received` (so the time it waited
+  // for a worker counts in its latency, as in the simulator). Called on a
+  // worker (or the I/O thread when inline). An exception becomes a 500.
+  virtual HttpResponse Handle(const HttpRequest& req, std::chrono::steady_clock::time_point received) = 0;
   // The answer when no worker and no queue slot was free.
-  virtual HttpResponse Overloaded(const HttpRequest& req) = 0;
+  virtual HttpResponse Overloaded(const HttpRequest& req, std::chrono::steady_clock::time_point received) = 0;
   // The answer to a request that could not be read: `status` 400, 413 or
   // 431, `code` a stable error code, `message` for humans.
   virtual HttpResponse Error(unsigned status, const std::string& code, const std::string& message,
@@ -109,9 +116,11 @@ class HttpServer {
 
  private:
   void Accept();
+  void Admit(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& io_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand: accept, retry and close never race
+  boost::asio::steady_timer retry_timer_;
   std::shared_ptr<State> state_;
   int port_ = 0;
 };

@@ -40,7 +40,7 @@ nlohmann::json StringList(const std::vector<std::string>& v) { return nlohmann::
 
 }  // namespace
 
-ShortenerPod::ShortenerPod(const PodConfig& config) : config_(config) {}
+ShortenerPod::ShortenerPod(const PodConfig& config) : config_(config), shutdown_(config.shutdown) {}
 
 Result<std::unique_ptr<ShortenerPod>> ShortenerPod::Start(const PodConfig& config, PodStartOptions options) {
   std::unique_ptr<ShortenerPod> pod(new ShortenerPod(config));
@@ -95,12 +95,15 @@ Result<std::unique_ptr<ShortenerPod>> ShortenerPod::Start(const PodConfig& confi
   ho.idle_timeout = config.http.idle_timeout;
   ho.max_connections = config.http.max_connections;
   pod->server_ = std::make_unique<HttpServer>(*pod->io_, *pod->service_, *pod->workers_, ho);
-  if (Status s = pod->server_->Listen(config.listen_host, config.listen_port); !s.ok()) return s;
+  std::string host = config.listen_host;
+  int port = config.listen_port;
+  if (!options.listen_override.empty() && !ParseListenAddress(options.listen_override, host, port))
+    return Status::InvalidArgument("listen: expected IP:PORT or [IPv6]:PORT, found " + options.listen_override);
+  if (Status s = pod->server_->Listen(host, port); !s.ok()) return s;
   pod->port_ = pod->server_->port();
   if (config.public_base_url.empty()) {
-    const bool v6 = config.listen_host.find(':') != std::string::npos;
-    pod->service_->set_public_base_url("http://" + (v6 ? "[" + config.listen_host + "]" : config.listen_host) + ":" +
-                                       std::to_string(pod->port_));
+    const bool v6 = host.find(':') != std::string::npos;
+    pod->service_->set_public_base_url("http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(pod->port_));
   }
   pod->server_->Start();
   for (int i = 0; i < config.io_threads; ++i) pod->io_threads_.emplace_back([io = pod->io_.get()] { io->run(); });
@@ -113,6 +116,7 @@ Result<std::unique_ptr<ShortenerPod>> ShortenerPod::Start(const PodConfig& confi
     if (Status s = pod->watcher_->Start(); !s.ok()) pod->log_->Warn("config reload disabled", {{"error", s.message()}});
   }
   pod->readiness_thread_ = std::thread([p = pod.get()] { p->CheckReadiness(); });
+  pod->started_ = true;
   pod->log_->Info("listening", {{"port", pod->port()},
                                 {"storage", pod->store_->backend()},
                                 {"redis", config.redis.enabled},
@@ -123,6 +127,7 @@ Result<std::unique_ptr<ShortenerPod>> ShortenerPod::Start(const PodConfig& confi
 }
 
 ShortenerPod::~ShortenerPod() {
+  if (!started_) return;  // a failed Start: members clean up after themselves
   Terminate();
   Terminate();
   Wait();
@@ -200,9 +205,10 @@ void ShortenerPod::Terminate() {
   if (stopped_) return;
   ++terminations_;
   if (terminations_ == 1) {
+    terminated_at_ = SteadyClock::now();
     service_->set_ready(false);
-    log_->Info("SIGTERM: not ready; draining", {{"drain_delay_ms", config_.shutdown.drain_delay / kNanosPerMilli},
-                                                {"grace_period_ms", config_.shutdown.grace_period / kNanosPerMilli}});
+    log_->Info("SIGTERM: not ready; draining", {{"drain_delay_ms", shutdown_.drain_delay / kNanosPerMilli},
+                                                {"grace_period_ms", shutdown_.grace_period / kNanosPerMilli}});
   } else if (terminations_ == 2) {
     log_->Warn("second SIGTERM: stopping now");
   }
@@ -213,9 +219,9 @@ int ShortenerPod::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
   if (stopped_) return exit_code_;
   cv_.wait(lock, [this] { return terminations_ > 0; });
-  const auto t0 = SteadyClock::now();
-  const auto drain_at = t0 + std::chrono::nanoseconds(config_.shutdown.drain_delay);
-  const auto kill_at = t0 + std::chrono::nanoseconds(config_.shutdown.grace_period);
+  // Both clocks run from the signal, not from when Wait noticed it.
+  const auto drain_at = terminated_at_ + std::chrono::nanoseconds(shutdown_.drain_delay);
+  const auto kill_at = terminated_at_ + std::chrono::nanoseconds(shutdown_.grace_period);
   cv_.wait_until(lock, drain_at, [this] { return terminations_ > 1; });
   lock.unlock();
   server_->StopAccepting();
@@ -231,6 +237,10 @@ int ShortenerPod::Wait() {
     }
     std::this_thread::sleep_for(kDrainPoll);
   }
+  return Shutdown(cut_short);
+}
+
+int ShortenerPod::Shutdown(bool cut_short) {
   if (cut_short) log_->Error("grace period over: stopping with connections open", {{"connections", server_->active()}});
   if (watcher_) watcher_->Stop();
   if (readiness_thread_.joinable()) readiness_thread_.join();
@@ -238,10 +248,14 @@ int ShortenerPod::Wait() {
   io_->stop();
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
-  workers_->Stop();
+  // Cut short, queued requests are dropped: their answers could not be written.
+  if (cut_short)
+    workers_->Abandon();
+  else
+    workers_->Stop();
   server_.reset();
   io_.reset();  // destroys what was still queued (open sessions when cut short)
-  lock.lock();
+  std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
   exit_code_ = cut_short ? 1 : 0;
   log_->Info("stopped", {{"exit_code", exit_code_}});

@@ -32,6 +32,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -54,7 +55,10 @@
 namespace scaletwin {
 
 struct PodStartOptions {
-  std::string config_path = {};            // watched for reloads; empty: no reload
+  std::string config_path = {};  // watched for reloads; empty: no reload
+  // "IP:PORT" in place of the config's `listen` (scaletwin pod --listen);
+  // reloads still compare restart-only keys with the file, not with this.
+  std::string listen_override = {};
   int log_fd = 1;                          // where the JSON log lines go (stdout)
   std::function<Nanos()> unix_clock = {};  // tests inject pod clock skew here
 };
@@ -79,10 +83,13 @@ class ShortenerPod {
 
  private:
   explicit ShortenerPod(const PodConfig& config);
+  // Shuts down what Start built, in order. REQUIRES: started_.
+  int Shutdown(bool cut_short);
   void CheckReadiness();
   void Reload();
 
-  PodConfig config_;
+  PodConfig config_;  // as last applied from the file (restart-only keys as at start)
+  const PodShutdownConfig shutdown_;
   PodStartOptions options_;
   std::unique_ptr<JsonLogger> log_;
   std::unique_ptr<MetricsRegistry> metrics_;
@@ -104,6 +111,8 @@ class ShortenerPod {
   std::mutex mu_;
   std::condition_variable cv_;
   int terminations_ = 0;
+  std::chrono::steady_clock::time_point terminated_at_;  // the first Terminate()
+  bool started_ = false;                                 // Start() completed; only then is there anything to stop
   bool stopped_ = false;
   int exit_code_ = 0;
 };

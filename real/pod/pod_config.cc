@@ -1,5 +1,7 @@
 #include "real/pod/pod_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,6 +170,7 @@ void ParseJwt(const nlohmann::json& v, const std::string& path, const std::strin
   if (auto x = r.String("audience")) j.audience = *x;
   if (auto x = r.String("tenant_claim")) j.tenant_claim = *x;
   if (auto x = r.Duration("leeway", 0, 3600 * kNanosPerSecond)) j.leeway = *x;
+  if (auto x = r.Bool("require_exp")) j.require_exp = *x;
   r.Finish();
   out = j;
 }
@@ -205,6 +208,17 @@ void ParseShutdown(const nlohmann::json& v, const std::string& path, PodShutdown
 
 }  // namespace
 
+bool ParseListenAddress(const std::string& text, std::string& host, int& port) {
+  std::string h;
+  int p = 0;
+  if (!ParseListen(text, h, p)) return false;
+  unsigned char addr[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, h.c_str(), addr) != 1 && inet_pton(AF_INET6, h.c_str(), addr) != 1) return false;
+  host = h;
+  port = p;
+  return true;
+}
+
 Status ParseRedisUrl(const std::string& url, std::string& host, int& port) {
   constexpr std::string_view kScheme = "redis://";
   if (url.rfind(kScheme, 0) != 0) return Status::InvalidArgument("expected redis://host:port, found " + url);
@@ -231,8 +245,8 @@ Result<PodConfig> ParsePodConfig(const nlohmann::json& doc, const std::string& b
   r.Allow("$schema");
   c.pod = r.String("pod").value_or(DefaultPodName());
   if (auto listen = r.String("listen")) {
-    if (!ParseListen(*listen, c.listen_host, c.listen_port))
-      errors.Add("/listen", "host:port (port 0..65535)", "string \"" + *listen + "\"");
+    if (!ParseListenAddress(*listen, c.listen_host, c.listen_port))
+      errors.Add("/listen", "IP:PORT or [IPv6]:PORT (port 0..65535)", "string \"" + *listen + "\"");
   }
   if (auto x = r.String("public_base_url")) c.public_base_url = *x;
   if (auto x = r.Int("workers", 1, 4096)) c.workers = static_cast<int>(*x);
@@ -326,6 +340,7 @@ std::vector<std::string> RestartOnlyChanges(const PodConfig& a, const PodConfig&
   check(a.code_length == b.code_length, "codes");
   check(a.shutdown.grace_period == b.shutdown.grace_period && a.shutdown.drain_delay == b.shutdown.drain_delay,
         "shutdown");
+  check(a.reload_poll_interval == b.reload_poll_interval, "reload");
   return keys;
 }
 

@@ -94,6 +94,7 @@ struct PodJwtConfig {
   std::optional<std::string> audience;
   std::string tenant_claim = "tenant";
   Nanos leeway = 0;
+  bool require_exp = true;  // a token without exp is refused
 };
 
 // Emulated work: a service time per route drawn from the scenario's
@@ -155,6 +156,10 @@ std::string PodConfigFile(const std::string& path);
 // The restart-only keys (top-level names, as in the file) that differ
 // between `running` and `next`; empty when a reload can apply all of `next`.
 std::vector<std::string> RestartOnlyChanges(const PodConfig& running, const PodConfig& next);
+
+// Parses a listen address "IP:PORT" or "[IPv6]:PORT" (port 0..65535; 0 picks
+// a free port). False when it is not one.
+bool ParseListenAddress(const std::string& text, std::string& host, int& port);
 
 // Parses "redis://host:port[/db]" (db 0 only). InvalidArgument otherwise.
 Status ParseRedisUrl(const std::string& url, std::string& host, int& port);

@@ -275,6 +275,7 @@ TEST_F(PodTest, JwtIsTheSecondWayInAndEveryBadTokenIs401) {
       {"wrong audience", with("aud", "someone-else")},
       {"wrong issuer", with("iss", "evil")},
       {"no issuer", with("iss", nullptr)},
+      {"no expiry", with("exp", nullptr)},
       {"unknown tenant", with("tenant", "initech")},
       {"alg none", header_none + "." + payload + "."},
       {"wrong algorithm", SignJwtHs256(good, kJwtSecret, {{"alg", "HS512"}})},
@@ -404,6 +405,8 @@ TEST_F(PodTest, MalformedOversizedAndSlowRequestsAreRefusedWithoutHarm) {
   EXPECT_EQ(big_body.ErrorCode(), "body_too_large");
   HttpReply bad_target = raw("GET nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(bad_target.status, 400);
+  HttpReply absolute = raw("GET http://pod.example/healthz HTTP/1.1\r\nHost: pod.example\r\n\r\n");
+  EXPECT_EQ(absolute.status, 200) << "the absolute form names the same resource";
 
   // Slow loris: half a request, then silence — cut at read_timeout.
   auto slow = HttpTestClient::Connect(port());
@@ -424,7 +427,7 @@ TEST_F(PodTest, WhenEveryWorkerIsBusyAndTheQueueIsFullRequestsGet503QueueFull) {
   doc["queue_limit"] = 0;
   doc["work"] = {{"service_time", {{"dist", "constant"}, {"value", "400ms"}}}};
   StartPod(doc);
-  const std::string code = CreateLink(kAcmeKey, "https://slow.example/");
+  const std::string code = CreateLink(kAcmeKey, "https://slow.example/");  // takes 400 ms itself
   std::thread busy([&] {
     auto r = HttpCall(port(), "GET", "/" + code);
     EXPECT_TRUE(r.ok());
@@ -432,7 +435,13 @@ TEST_F(PodTest, WhenEveryWorkerIsBusyAndTheQueueIsFullRequestsGet503QueueFull) {
       EXPECT_EQ(r->status, 302);
     }
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Wait until the one worker is taken (a sleep would race on a loaded machine).
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < deadline) {
+    auto m = HttpCall(port(), "GET", "/metrics");
+    if (m.ok() && m->body.find("shortener_workers{state=\"busy\"} 1\n") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   auto refused = HttpCall(port(), "GET", "/" + code);
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->status, 503);
@@ -467,6 +476,60 @@ TEST_F(PodTest, RedisDownFailsOpenOrClosedAsConfigured) {
       EXPECT_EQ(r->ErrorCode(), "redis_error");
     }
   }
+}
+
+TEST_F(PodTest, HeadHttp10PipeliningAndExpectContinueAreServedCorrectly) {
+  StartPod(BaseConfig());
+  const std::string code = CreateLink(kAcmeKey, "https://proto.example/");
+  auto c = HttpTestClient::Connect(port());
+  ASSERT_TRUE(c.ok());
+  // HEAD: the GET's status and headers, Content-Length kept, no body.
+  auto head = c->RawRequest("HEAD /" + code + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->status, 302);
+  EXPECT_EQ(head->Header("location"), "https://proto.example/");
+  EXPECT_NE(head->Header("content-length"), "0");
+  EXPECT_TRUE(head->body.empty());
+  auto after = c->Request("GET", "/healthz");  // the connection is still in step
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 200);
+
+  // Two requests in one write: two answers, in order.
+  ASSERT_TRUE(c->Send("GET /" + code + " HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  auto first = c->ReadReply();
+  auto second = c->ReadReply();
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->status, 302);
+  EXPECT_EQ(second->status, 200);
+
+  // 204 carries no body.
+  auto del = c->Request("DELETE", "/api/v1/links/" + code, "", Auth(kAcmeKey));
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(del->status, 204);
+  EXPECT_TRUE(del->body.empty());
+
+  // HTTP/1.0 without keep-alive: answered as 1.0, then closed.
+  auto c10 = HttpTestClient::Connect(port());
+  ASSERT_TRUE(c10.ok());
+  auto old = c10->RawRequest("GET /healthz HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->status, 200);
+  EXPECT_FALSE(old->keep_alive);
+
+  // Expect: 100-continue: the pod says so before the client sends the body.
+  auto ce = HttpTestClient::Connect(port());
+  ASSERT_TRUE(ce.ok());
+  const std::string body = R"({"url":"https://continue.example/"})";
+  ASSERT_TRUE(ce->Send("POST /api/v1/links HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kAcmeKey +
+                       "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n")
+                  .ok());
+  auto cont = ce->ReadReply();
+  ASSERT_TRUE(cont.ok()) << cont.status().ToString();
+  EXPECT_EQ(cont->status, 100);
+  ASSERT_TRUE(ce->Send(body).ok());
+  auto created = ce->ReadReply();
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->status, 201) << created->body;
 }
 
 // Writes a ConfigMap volume the way kubelet's AtomicWriter does: the data in

@@ -54,8 +54,8 @@ struct ShortenerService::Call {
   std::string route = "other";  // a Route name, or health/ready/metrics/other
   std::optional<Route> limited_route;
   std::string tenant;
-  std::string cause;  // stable error code of a failed request
-  Nanos work_ns = 0, redis_ns = 0, db_ns = 0;
+  std::string cause;                                         // stable error code of a failed request
+  Nanos queue_ns = 0, work_ns = 0, redis_ns = 0, db_ns = 0;  // queue: waiting for a worker
   std::vector<std::pair<std::string, std::string>> extra_headers;
   bool cache_hit = false;
 };
@@ -84,6 +84,7 @@ Result<std::shared_ptr<ShortenerService::Settings>> BuildSettings(const PodConfi
     p.audience = config.jwt->audience;
     p.tenant_claim = config.jwt->tenant_claim;
     p.leeway_seconds = config.jwt->leeway / kNanosPerSecond;
+    p.require_exp = config.jwt->require_exp;
     s->jwt = std::move(p);
   }
   s->work = config.work;
@@ -220,8 +221,10 @@ bool ShortenerService::IsInline(const HttpRequest& req) const {
   return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
 
-HttpResponse ShortenerService::Handle(const HttpRequest& req) {
+HttpResponse ShortenerService::Handle(const HttpRequest& req, SteadyClock::time_point received) {
   Call call;
+  call.start = received;
+  call.queue_ns = Since(received);
   call.settings = Snapshot();
   const auto rid = req["X-Request-Id"];
   const std::string_view rid_view(rid.data(), rid.size());
@@ -232,9 +235,16 @@ HttpResponse ShortenerService::Handle(const HttpRequest& req) {
 }
 
 HttpResponse ShortenerService::Dispatch(Call& call, const HttpRequest& req) {
-  const std::string_view target(req.target().data(), req.target().size());
+  std::string_view target(req.target().data(), req.target().size());
+  // Absolute form ("GET http://host/x", RFC 9112 §3.2.2) names the same resource.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.substr(0, scheme.size()) == scheme) {
+      const size_t slash = target.find('/', scheme.size());
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    }
+  }
   if (target.empty() || target.front() != '/')
-    return JsonError(call, 400, "bad_request", "the request target must be an absolute path");
+    return JsonError(call, 400, "bad_request", "the request target must be a path");
   const std::string_view path = target.substr(0, target.find('?'));
   const http::verb method = req.method();
   const bool get = method == http::verb::get || method == http::verb::head;
@@ -398,7 +408,7 @@ HttpResponse ShortenerService::Redirect(Call& call, std::string_view code) {
   res.set(http::field::location, link.url);
   res.set(http::field::cache_control, "private, max-age=0");
   res.set(http::field::content_type, kJsonType);
-  res.body() = nlohmann::json{{"url", link.url}}.dump();
+  res.body() = nlohmann::json{{"url", link.url}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return res;
 }
 
@@ -440,6 +450,9 @@ HttpResponse ShortenerService::CreateLink(Call& call, const HttpRequest& req) {
   Result<Link> created = deps_.store->CreateLink(call.tenant, link, Now() / kNanosPerMilli);
   call.db_ns += Since(t0);
   if (!created.ok()) return StorageFailure(call, created.status());
+  // A deleted link's code can be created again: no cache entry or pending
+  // clicks of the old link may survive into the new one.
+  CacheForget(call, created->code);
   nlohmann::json out = {{"code", created->code},
                         {"short_url", public_base_url_ + "/" + created->code},
                         {"url", created->url},
@@ -518,8 +531,9 @@ HttpResponse ShortenerService::Json(Call& call, unsigned status, const nlohmann:
   return res;
 }
 
-HttpResponse ShortenerService::Overloaded(const HttpRequest& req) {
+HttpResponse ShortenerService::Overloaded(const HttpRequest& req, SteadyClock::time_point received) {
   Call call;
+  call.start = received;
   call.settings = Snapshot();
   call.request_id = NewRequestId();
   call.route = "queue";
@@ -539,8 +553,8 @@ HttpResponse ShortenerService::Error(unsigned status, const std::string& code, c
   res.version(version);
   res.set("X-Request-Id", call.request_id);
   requests_->WithLabels({"", call.route, std::to_string(status)}).Inc();
-  if (deps_.log->Enabled(LogLevel::kWarn))
-    deps_.log->Log(LogLevel::kWarn, "bad request",
+  if (deps_.log->Enabled(LogLevel::kDebug))  // on the I/O thread: see Finish
+    deps_.log->Log(LogLevel::kDebug, "bad request",
                    {{"status", status}, {"cause", code}, {"request_id", call.request_id}, {"error", message}});
   return res;
 }
@@ -560,17 +574,23 @@ void ShortenerService::Finish(Call& call, const HttpRequest& req, HttpResponse& 
   const unsigned status = res.result_int();
   requests_->WithLabels({call.tenant, call.route, std::to_string(status)}).Inc();
   latency_->WithLabels({call.route}).Observe(static_cast<double>(latency) / kNanosPerSecond);
+  if (call.queue_ns) part_seconds_->WithLabels({"queue"}).Inc(static_cast<double>(call.queue_ns) / kNanosPerSecond);
   if (call.work_ns) part_seconds_->WithLabels({"emulated"}).Inc(static_cast<double>(call.work_ns) / kNanosPerSecond);
   if (call.redis_ns) part_seconds_->WithLabels({"redis"}).Inc(static_cast<double>(call.redis_ns) / kNanosPerSecond);
   if (call.db_ns) part_seconds_->WithLabels({"db"}).Inc(static_cast<double>(call.db_ns) / kNanosPerSecond);
-  const bool probe = call.route == "healthz" || call.route == "readyz" || call.route == "metrics";
-  const LogLevel level = status >= 500 ? LogLevel::kError : probe ? LogLevel::kDebug : LogLevel::kInfo;
+  // Probes, scrapes and queue_full answers run on the I/O thread: logging
+  // them at info would let a slow log reader stall every connection under
+  // overload. Their counts are in /metrics.
+  const bool io_thread =
+      call.route == "healthz" || call.route == "readyz" || call.route == "metrics" || call.route == "queue";
+  const LogLevel level = io_thread ? LogLevel::kDebug : status >= 500 ? LogLevel::kError : LogLevel::kInfo;
   if (!deps_.log->Enabled(level)) return;
   nlohmann::json fields = {{"tenant", call.tenant},
                            {"route", call.route},
                            {"method", std::string(req.method_string())},
                            {"status", status},
                            {"latency_ms", static_cast<double>(latency) / kNanosPerMilli},
+                           {"queue_ms", static_cast<double>(call.queue_ns) / kNanosPerMilli},
                            {"work_ms", static_cast<double>(call.work_ns) / kNanosPerMilli},
                            {"redis_ms", static_cast<double>(call.redis_ns) / kNanosPerMilli},
                            {"db_ms", static_cast<double>(call.db_ns) / kNanosPerMilli},
@@ -646,10 +666,13 @@ void ShortenerService::CacheForget(Call& call, std::string_view code) {
   if (!deps_.redis || !cache_.enabled) return;
   const auto t0 = SteadyClock::now();
   Result<RedisLease> lease = deps_.redis->Acquire();
+  bool ok = false;
   if (lease.ok()) {
     const std::string c(code);
-    (void)(*lease)->Run(Command{"DEL", cache_.key_prefix + ":" + c, cache_.key_prefix + ":clicks:" + c});
+    Result<Reply> r = (*lease)->Run(Command{"DEL", cache_.key_prefix + ":" + c, cache_.key_prefix + ":clicks:" + c});
+    ok = r.ok() && !r->is_error();
   }
+  if (!ok) cache_events_->WithLabels({"error"}).Inc();
   call.redis_ns += Since(t0);
 }
 

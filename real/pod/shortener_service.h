@@ -76,8 +76,8 @@ class ShortenerService final : public HttpHandler {
 
   // HttpHandler.
   bool IsInline(const HttpRequest& req) const override;
-  HttpResponse Handle(const HttpRequest& req) override;
-  HttpResponse Overloaded(const HttpRequest& req) override;
+  HttpResponse Handle(const HttpRequest& req, std::chrono::steady_clock::time_point received) override;
+  HttpResponse Overloaded(const HttpRequest& req, std::chrono::steady_clock::time_point received) override;
   HttpResponse Error(unsigned status, const std::string& code, const std::string& message, unsigned version) override;
 
   // Hot reload (see above). On success the config version goes up by one.

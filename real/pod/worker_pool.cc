@@ -58,6 +58,19 @@ void WorkerPool::Stop() {
   threads_.clear();
 }
 
+size_t WorkerPool::Abandon() {
+  std::deque<std::function<void()>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    dropped.swap(queue_);
+  }
+  const size_t n = dropped.size();
+  dropped.clear();  // outside the lock: a job's captures may take locks when destroyed
+  Stop();
+  return n;
+}
+
 int64_t WorkerPool::waiting() const {
   std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int64_t>(queue_.size());

@@ -39,6 +39,10 @@ class WorkerPool {
 
   // Stops accepting, runs every accepted job, joins the threads. Idempotent.
   void Stop();
+  // Like Stop, but drops the jobs that have not started (a pod cut short
+  // by its grace period must not serve answers nobody will read). Returns
+  // how many were dropped.
+  size_t Abandon();
 
   int workers() const { return workers_; }
   int64_t queue_limit() const { return queue_limit_; }
