@@ -90,17 +90,53 @@ Status CheckRegName(std::string_view host) {
   return Status::Ok();
 }
 
+// RFC 4291 §2.2 text form (RFC 3986's IPv6address): eight groups of 1-4 hex
+// digits, at most one "::" standing for one or more zero groups, and an
+// optional dotted-quad IPv4 tail counting as two groups. Zone ids ("%eth0")
+// are not accepted.
 Status CheckIpv6Literal(std::string_view inside) {
-  if (inside.empty() || inside.size() > 45) return Invalid("bad IPv6 literal");
-  int colons = 0;
+  const Status bad = Invalid("bad IPv6 literal");
+  if (inside.empty() || inside.size() > 45) return bad;
   for (char c : inside) {
-    if (c == ':') {
-      ++colons;
-    } else if (!IsHex(c) && c != '.') {
-      return Invalid("bad character in IPv6 literal (zone ids are not accepted)");
-    }
+    if (!IsHex(c) && c != ':' && c != '.') return Invalid("bad character in IPv6 literal (zone ids are not accepted)");
   }
-  if (colons < 2) return Invalid("bad IPv6 literal");
+  const size_t gap = inside.find("::");
+  if (gap != std::string_view::npos && inside.find("::", gap + 1) != std::string_view::npos) return bad;
+  // Groups of one side of the "::" (or of the whole literal without one);
+  // -1 when malformed. `ipv4_ok`: a dotted quad may end this side.
+  auto count_groups = [](std::string_view side, bool ipv4_ok) -> int {
+    if (side.empty()) return 0;
+    int groups = 0;
+    size_t start = 0;
+    while (true) {
+      const size_t colon = side.find(':', start);
+      const std::string_view g =
+          side.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start);
+      const bool last = colon == std::string_view::npos;
+      if (last && ipv4_ok && g.find('.') != std::string_view::npos) {
+        std::vector<std::string_view> parts;
+        size_t p = 0;
+        while (true) {
+          const size_t dot = g.find('.', p);
+          parts.push_back(g.substr(p, dot == std::string_view::npos ? std::string_view::npos : dot - p));
+          if (dot == std::string_view::npos) break;
+          p = dot + 1;
+        }
+        if (!IsDottedQuad(parts)) return -1;
+        return groups + 2;
+      }
+      if (g.empty() || g.size() > 4) return -1;
+      for (char c : g)
+        if (!IsHex(c)) return -1;
+      ++groups;
+      if (last) return groups;
+      start = colon + 1;
+    }
+  };
+  if (gap == std::string_view::npos) return count_groups(inside, true) == 8 ? Status::Ok() : bad;
+  const int left = count_groups(inside.substr(0, gap), false);
+  const int right = count_groups(inside.substr(gap + 2), true);
+  if (left < 0 || right < 0 || left + right > 7) return bad;
   return Status::Ok();
 }
 

@@ -10,7 +10,8 @@
 //
 //   scheme "://" host [":" port] [path-abempty] ["?" query] ["#" fragment]
 //
-// host is a DNS-style name or IPv4 address (labels of [A-Za-z0-9-], not
+// host is a DNS-style name or IPv4 address (labels of [A-Za-z0-9_-] — '_' is
+// not a hostname character but browsers resolve such names —, not
 // starting or ending with '-', 1..63 chars, whole host <= 253) or a bracketed
 // IPv6 literal; port is 1..65535; path, query and fragment may hold only
 // RFC 3986 pchar/'/'/'?' characters and well-formed %XX escapes.

@@ -121,3 +121,21 @@ TEST(UrlCheck, EnforcesTheLengthLimit) {
 
 }  // namespace
 }  // namespace scaletwin
+
+namespace scaletwin {
+namespace {
+
+TEST(UrlCheck, Ipv6LiteralsAreParsedNotJustCharacterChecked) {
+  for (const char* ok : {"http://[::1]/", "http://[2001:db8::8a2e:370:7334]:8080/x", "http://[::]/",
+                         "http://[1:2:3:4:5:6:7:8]/", "http://[::ffff:192.0.2.1]/", "http://[1::]/"}) {
+    EXPECT_TRUE(ParseHttpUrl(ok).ok()) << ok;
+  }
+  for (const char* bad :
+       {"http://[:::]/", "http://[1::2::3]/", "http://[1:2:3:4:5:6:7:8:9]/", "http://[1:2:3]/", "http://[12345::]/",
+        "http://[::1.2.3.256]/", "http://[1:2:3:4:5:6:7::8]/", "http://[::ffff:1.2.3]/", "http://[:1::]/"}) {
+    EXPECT_FALSE(ParseHttpUrl(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace scaletwin

@@ -100,7 +100,7 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
       // .NET for larger bodies) gets 100 Continue; the body limit was
       // already checked against Content-Length by the header read.
       const auto expect = self->parser_->get()[http::field::expect];
-      if (beast::iequals(expect, "100-continue")) {
+      if (beast::iequals(expect, "100-continue") && self->parser_->get().version() >= 11) {  // no 1xx to HTTP/1.0
         auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
         net::async_write(self->stream_, net::buffer(*cont), [self, cont](beast::error_code wec, size_t) {
           if (wec) return self->Close();
@@ -171,6 +171,10 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
 
   void WriteError(HttpResponse res) {
     keep_alive_ = false;
+    if (parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head) {
+      res.content_length(res.body().size());  // an answer to HEAD has no body
+      res.body().clear();
+    }
     Write(std::move(res));
   }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace scaletwin {
 namespace {
 
@@ -116,6 +118,21 @@ TEST(PodConfig, RedisUrls) {
   EXPECT_FALSE(ParseRedisUrl("http://cache:6379", host, port).ok());
   EXPECT_FALSE(ParseRedisUrl("redis://cache:6379/3", host, port).ok());
   EXPECT_FALSE(ParseRedisUrl("redis://cache:99999", host, port).ok());
+}
+
+}  // namespace
+}  // namespace scaletwin
+
+namespace scaletwin {
+namespace {
+
+TEST(PodConfig, TheShippedExampleConfigParses) {
+  const char* src = std::getenv("SCALETWIN_SOURCE_DIR");
+  ASSERT_NE(src, nullptr) << "ctest sets SCALETWIN_SOURCE_DIR";
+  Result<PodConfig> c = LoadPodConfig(std::string(src) + "/real/pod/pod.example.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tenants.size(), 1u);
+  EXPECT_EQ(c->limiter.strategy, SlidingLogStrategy::kLua);
 }
 
 }  // namespace

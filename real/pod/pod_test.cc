@@ -702,5 +702,46 @@ TEST_F(PodTest, OnPostgresTheSameRoutesWorkAndAFullServerIs503DbTooManyClients) 
   pod_.reset();
 }
 
+TEST_F(PodTest, OnPostgresAnExhaustedPoolIs503PoolTimeout) {
+  auto pg = PostgresServer::Start();
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  nlohmann::json doc = BaseConfig();
+  doc["storage"] = {
+      {"backend", "postgres"}, {"url", (*pg)->ConnInfo()}, {"pool_size", 1}, {"acquire_timeout", "200ms"}};
+  StartPod(doc);
+  // Another client locks the links table: the pod's one connection blocks
+  // inside an INSERT, so the next request finds the pool empty.
+  PGconn* locker = PQconnectdb((*pg)->ConnInfo().c_str());
+  ASSERT_EQ(PQstatus(locker), CONNECTION_OK);
+  PQclear(PQexec(locker, "BEGIN"));
+  PGresult* locked = PQexec(locker, "LOCK TABLE links IN ACCESS EXCLUSIVE MODE");
+  ASSERT_EQ(PQresultStatus(locked), PGRES_COMMAND_OK) << PQerrorMessage(locker);
+  PQclear(locked);
+  std::thread blocked([&] {
+    auto r = HttpCall(port(), "POST", "/api/v1/links", R"({"url":"https://held.example/"})", Auth(kAcmeKey));
+    EXPECT_TRUE(r.ok());
+    if (r.ok()) {
+      EXPECT_EQ(r->status, 201) << "served once the lock is gone: " << r->body;
+    }
+  });
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < deadline) {
+    auto m = HttpCall(port(), "GET", "/metrics");
+    if (m.ok() && m->body.find("shortener_db_pool_connections{state=\"in_use\"} 1\n") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto refused = HttpCall(port(), "GET", "/api/v1/links/whatever", "", Auth(kAcmeKey));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_EQ(refused->ErrorCode(), "pool_timeout");
+  PQclear(PQexec(locker, "COMMIT"));
+  blocked.join();
+  PQfinish(locker);
+  auto metrics = HttpCall(port(), "GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("shortener_db_pool_timeouts_total 1\n"), std::string::npos) << metrics->body;
+  pod_.reset();
+}
+
 }  // namespace
 }  // namespace scaletwin

@@ -31,6 +31,10 @@ constexpr const char* kJsonType = "application/json";
 // Seconds, rounded up and at least 1: what Retry-After and RateLimit-Reset carry.
 int64_t CeilSeconds(Nanos d) { return std::max<int64_t>(1, (d + kNanosPerSecond - 1) / kNanosPerSecond); }
 
+// How long a deleted code's cache key stays a tombstone: far longer than a
+// redirect takes from its database read to its cache write.
+constexpr Nanos kTombstoneTtl = 10 * kNanosPerSecond;
+
 const std::vector<double> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                              0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
@@ -452,7 +456,7 @@ HttpResponse ShortenerService::CreateLink(Call& call, const HttpRequest& req) {
   if (!created.ok()) return StorageFailure(call, created.status());
   // A deleted link's code can be created again: no cache entry or pending
   // clicks of the old link may survive into the new one.
-  CacheForget(call, created->code);
+  CacheForget(call, created->code, /*tombstone=*/false);
   nlohmann::json out = {{"code", created->code},
                         {"short_url", public_base_url_ + "/" + created->code},
                         {"url", created->url},
@@ -491,7 +495,7 @@ HttpResponse ShortenerService::DeleteLink(Call& call, const HttpRequest& req, st
   Status s = deps_.store->DeleteLink(call.tenant, code);
   call.db_ns += Since(t0);
   if (!s.ok()) return StorageFailure(call, s);
-  CacheForget(call, code);
+  CacheForget(call, code, /*tombstone=*/true);
   HttpResponse res{http::status::no_content, 11};
   return res;
 }
@@ -629,8 +633,10 @@ void ShortenerService::CachePut(Call& call, std::string_view code, const Resolve
   bool ok = false;
   if (lease.ok()) {
     const int64_t px = std::max<int64_t>(1, ttl / kNanosPerMilli);
+    // NX: a DELETE that ran since our database read left a tombstone, and
+    // the stale link must not be written back over it.
     Result<Reply> r = (*lease)->Run(Command{"SET", cache_.key_prefix + ":" + std::string(code),
-                                            link.tenant_id + "\n" + link.url, "PX", std::to_string(px)});
+                                            link.tenant_id + "\n" + link.url, "PX", std::to_string(px), "NX"});
     ok = r.ok() && !r->is_error();
   }
   cache_events_->WithLabels({ok ? "set" : "error"}).Inc();
@@ -662,15 +668,21 @@ int64_t ShortenerService::CachePendingClicks(Call& call, std::string_view code) 
   return n;
 }
 
-void ShortenerService::CacheForget(Call& call, std::string_view code) {
+void ShortenerService::CacheForget(Call& call, std::string_view code, bool tombstone) {
   if (!deps_.redis || !cache_.enabled) return;
   const auto t0 = SteadyClock::now();
   Result<RedisLease> lease = deps_.redis->Acquire();
   bool ok = false;
   if (lease.ok()) {
     const std::string c(code);
-    Result<Reply> r = (*lease)->Run(Command{"DEL", cache_.key_prefix + ":" + c, cache_.key_prefix + ":clicks:" + c});
-    ok = r.ok() && !r->is_error();
+    const std::string key = cache_.key_prefix + ":" + c;
+    std::vector<Command> cmds = {Command{"DEL", cache_.key_prefix + ":clicks:" + c}};
+    // The tombstone (an empty value, read as a miss) outlives any redirect
+    // that read the row before the delete and is about to cache it.
+    cmds.push_back(tombstone ? Command{"SET", key, "", "PX", std::to_string(kTombstoneTtl / kNanosPerMilli)}
+                             : Command{"DEL", key});
+    Result<std::vector<Reply>> r = (*lease)->Pipeline(cmds);
+    ok = r.ok() && !(*r)[0].is_error() && !(*r)[1].is_error();
   }
   if (!ok) cache_events_->WithLabels({"error"}).Inc();
   call.redis_ns += Since(t0);

@@ -24,12 +24,12 @@
 // click is counted in Redis ("<prefix>:clicks:<code>", INCR), and GET
 // /api/v1/links/{code} adds those pending clicks to the stored count. On a
 // miss the database resolves the code (counting the click there) and the
-// key is SET with PX = min(cache.ttl, time until the link expires). DELETE
-// removes both keys. Redis failures on the cache path are not errors: a
-// failed GET is a miss, a failed SET is skipped (both counted).
-// Consequence, documented: a redirect refused with 429 on a cache miss has
-// already counted its click (the owner is known only from the row that
-// counts it); on a hit it has not.
+// key is SET NX with PX = min(cache.ttl, time until the link expires).
+// DELETE drops the clicks key and leaves a 10 s tombstone in the URL key, so
+// a redirect that read the row before the delete cannot cache it again. Redis failures on the cache path are not
+// errors: a failed GET is a miss, a failed SET is skipped (both counted). Consequence, documented: a redirect refused
+// with 429 on a cache miss has already counted its click (the owner is known only from the row that counts it); on a
+// hit it has not.
 //
 // Hot reload: Apply(config) swaps tenants, keys, limits, JWT policy (secret
 // file re-read), emulated work, cache TTL, log level and limiter settings
@@ -125,7 +125,10 @@ class ShortenerService final : public HttpHandler {
   void CachePut(Call& call, std::string_view code, const ResolvedLink& link, Nanos ttl);
   void CacheIncrClicks(Call& call, std::string_view code);
   int64_t CachePendingClicks(Call& call, std::string_view code);
-  void CacheForget(Call& call, std::string_view code);
+  // Drops the code's cache entry and pending clicks; with `tombstone` the
+  // entry becomes a short-lived empty value that CachePut (SET NX) cannot
+  // overwrite, so a redirect racing a DELETE does not resurrect the link.
+  void CacheForget(Call& call, std::string_view code, bool tombstone);
 
   Nanos Now() const;
 
