@@ -336,6 +336,11 @@ std::optional<HttpResponse> ShortenerService::Authenticate(Call& call, const Htt
   return std::nullopt;
 }
 
+std::optional<HttpResponse> ShortenerService::Admit(Call& call, const HttpRequest& req) {
+  if (auto unauthorized = Authenticate(call, req)) return unauthorized;
+  return Limit(call);
+}
+
 std::optional<HttpResponse> ShortenerService::Limit(Call& call) {
   if (!limiter_ || !call.limited_route) return std::nullopt;
   const auto it = call.settings->limits.find(call.tenant);
@@ -418,8 +423,7 @@ HttpResponse ShortenerService::Redirect(Call& call, std::string_view code) {
 
 HttpResponse ShortenerService::CreateLink(Call& call, const HttpRequest& req) {
   call.limited_route = Route::kCreate;
-  if (auto unauthorized = Authenticate(call, req)) return *unauthorized;
-  if (auto refused = Limit(call)) return *refused;
+  if (auto refused = Admit(call, req)) return *refused;
   // The body is JSON whatever its Content-Type says (`curl -d` sends form-urlencoded).
   nlohmann::json body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object())
@@ -468,8 +472,7 @@ HttpResponse ShortenerService::CreateLink(Call& call, const HttpRequest& req) {
 
 HttpResponse ShortenerService::GetLink(Call& call, const HttpRequest& req, std::string_view code) {
   call.limited_route = Route::kGetLink;
-  if (auto unauthorized = Authenticate(call, req)) return *unauthorized;
-  if (auto refused = Limit(call)) return *refused;
+  if (auto refused = Admit(call, req)) return *refused;
   EmulateWork(call);
   const auto t0 = SteadyClock::now();
   Result<Link> link = deps_.store->GetLink(call.tenant, code);
@@ -488,8 +491,7 @@ HttpResponse ShortenerService::GetLink(Call& call, const HttpRequest& req, std::
 
 HttpResponse ShortenerService::DeleteLink(Call& call, const HttpRequest& req, std::string_view code) {
   call.limited_route = Route::kDeleteLink;
-  if (auto unauthorized = Authenticate(call, req)) return *unauthorized;
-  if (auto refused = Limit(call)) return *refused;
+  if (auto refused = Admit(call, req)) return *refused;
   EmulateWork(call);
   const auto t0 = SteadyClock::now();
   Status s = deps_.store->DeleteLink(call.tenant, code);

@@ -114,6 +114,8 @@ class ShortenerService final : public HttpHandler {
   // Charges call.tenant's limit for call.route; the 429 (or 503 with
   // fail_closed) when refused.
   std::optional<HttpResponse> Limit(Call& call);
+  // An API route's gate: Authenticate, then Limit; the refusal, if any.
+  std::optional<HttpResponse> Admit(Call& call, const HttpRequest& req);
   void EmulateWork(Call& call);
   HttpResponse StorageFailure(Call& call, const Status& s);
   HttpResponse JsonError(Call& call, unsigned status, std::string_view code, std::string_view message);

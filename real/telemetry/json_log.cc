@@ -8,52 +8,10 @@
 #include <random>
 #include <thread>
 
+#include "real/common/sigpipe_guard.h"
+
 namespace scaletwin {
 namespace {
-
-// The same guard as real/redis/redis_connection.cc: a write to a pipe whose
-// reader is gone raises SIGPIPE, whose default action would kill the pod for
-// want of a log line.
-bool SigpipeIgnored() {
-  struct sigaction current;
-  if (sigaction(SIGPIPE, nullptr, &current) != 0) return false;
-  return current.sa_handler == SIG_IGN;
-}
-
-// Blocks SIGPIPE in this thread for the lifetime of the object; Consume()
-// takes a SIGPIPE the write raised so it is never delivered once the old mask
-// is restored.
-class ScopedSigpipeBlock {
- public:
-  explicit ScopedSigpipeBlock(bool active) : active_(active) {
-    if (!active_) return;
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~ScopedSigpipeBlock() {
-    if (active_) pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
-  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
-
-  // Call after a write failed with EPIPE.
-  void Consume() {
-    if (!active_) return;
-    // A SIGPIPE the caller already had blocked and pending is not ours to take.
-    if (sigismember(&old_, SIGPIPE)) return;
-    sigset_t pending;
-    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
-      const timespec zero{0, 0};
-      sigtimedwait(&pipe_, nullptr, &zero);
-    }
-  }
-
- private:
-  bool active_;
-  sigset_t pipe_;
-  sigset_t old_;
-};
 
 // A JSON string literal for `text`; invalid UTF-8 becomes U+FFFD.
 std::string JsonString(std::string_view text) {
