@@ -1,5 +1,6 @@
 #include "real/pod/http_server.h"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -42,8 +43,16 @@ std::chrono::nanoseconds Ns(Nanos n) { return std::chrono::nanoseconds(n); }
 
 // How long a closing connection waits for the client's FIN after our own:
 // closing with unread bytes in the receive buffer would send an RST, which
-// can destroy the answer (a 400 or 413) before the client reads it.
+// can destroy the answer (a 400 or 413) before the client reads it. Each
+// burst of discarded input buys another kLingerAfterClose (a client still
+// uploading the body we refused), up to kMaxLinger in all.
 constexpr Nanos kLingerAfterClose = 500 * kNanosPerMilli;
+constexpr Nanos kMaxLinger = 5 * kNanosPerSecond;
+
+// An idle keep-alive connection gives back a read buffer larger than this
+// (one that grew for a large body): thousands of idle clients must not pin
+// a body-sized buffer each.
+constexpr size_t kIdleBufferBytes = 16 * 1024;
 
 }  // namespace
 
@@ -77,7 +86,7 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     // drains; a new one (accepted during the drain) is served once first.
     if (state_->draining.load() && served_ > 0) return CloseGracefully();
     idle_ = true;
-    buffer_.shrink_to_fit();  // an idle connection keeps no large buffer
+    if (buffer_.capacity() > kIdleBufferBytes) buffer_.shrink_to_fit();  // idle connections keep no large buffer
     stream_.expires_after(Ns(state_->options.idle_timeout));
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
       self->idle_ = false;
@@ -207,7 +216,9 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     closing_ = true;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    linger_until_ = std::chrono::steady_clock::now() + Ns(kLingerAfterClose);
+    const auto now = std::chrono::steady_clock::now();
+    linger_until_ = now + Ns(kLingerAfterClose);
+    linger_cap_ = now + Ns(kMaxLinger);
   }
 
   // Discards input until EOF or linger_until_. The deadline is set per
@@ -218,6 +229,7 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
       if (ec) return self->Close();
       self->buffer_.commit(n);
+      self->linger_until_ = std::min(self->linger_cap_, std::chrono::steady_clock::now() + Ns(kLingerAfterClose));
       self->Drain();
     });
   }
@@ -237,7 +249,7 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
   bool idle_ = false;
   bool closing_ = false;  // FIN sent; reading only to discard
   uint64_t served_ = 0;   // requests read on this connection
-  std::chrono::steady_clock::time_point linger_until_;
+  std::chrono::steady_clock::time_point linger_until_, linger_cap_;
 };
 
 HttpServer::HttpServer(net::io_context& io, HttpHandler& handler, WorkerPool& workers, HttpServerOptions options)

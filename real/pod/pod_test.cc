@@ -352,6 +352,24 @@ TEST_F(PodTest, CacheHitsSkipTheDatabaseAndClicksStillAddUp) {
   EXPECT_EQ(got->Json()["clicks"], 5) << "1 counted by the database on the miss, 4 in Redis on hits";
 }
 
+TEST_F(PodTest, ACachedLinkStopsRedirectingWhenItExpires) {
+  StartPod(BaseConfig());  // cache.ttl 5 min: only the link's own expiry can end the entry
+  auto created =
+      HttpCall(port(), "POST", "/api/v1/links", R"({"url":"https://brief.example/","ttl":"1s"})", Auth(kAcmeKey));
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string code = created->Json()["code"];
+  for (int i = 0; i < 2; ++i) {  // a miss that fills the cache, then a hit
+    auto r = HttpCall(port(), "GET", "/" + code);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 302);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto expired = HttpCall(port(), "GET", "/" + code);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_EQ(expired->status, 404) << "the cache entry outlived the link";
+}
+
 TEST_F(PodTest, ProbesAndMetricsAnswerAndReadinessFailsFromSigterm) {
   nlohmann::json doc = BaseConfig();
   doc["shutdown"] = {{"grace_period", "5s"}, {"drain_delay", "300ms"}};

@@ -401,12 +401,9 @@ HttpResponse ShortenerService::Redirect(Call& call, std::string_view code) {
     call.db_ns += Since(t0);
     if (!r.ok()) return StorageFailure(call, r.status());
     link = std::move(*r);
-    // Expiry bounds the cache entry: find it only when the link may expire.
+    // The link's expiry bounds the cache entry.
     Nanos ttl = call.settings->cache_ttl;
-    const auto t1 = SteadyClock::now();
-    Result<Link> full = deps_.store->GetLink(link.tenant_id, code);
-    call.db_ns += Since(t1);
-    if (full.ok() && full->expires_at) ttl = std::min(ttl, (*full->expires_at - now / kNanosPerMilli) * kNanosPerMilli);
+    if (link.expires_at) ttl = std::min(ttl, (*link.expires_at - now / kNanosPerMilli) * kNanosPerMilli);
     if (ttl > 0) CachePut(call, code, link, ttl);
   }
   call.tenant = link.tenant_id;

@@ -88,6 +88,7 @@ struct Link {
 struct ResolvedLink {
   std::string tenant_id = {};  // the owner, whom the limiter charges
   std::string url = {};
+  std::optional<UnixMillis> expires_at = {};  // bounds how long a cache may keep it
 };
 
 struct LinkStoreOptions {

@@ -162,6 +162,7 @@ TEST_P(LinkStoreTest, CreatesResolvesCountsClicksAndGetsALink) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->url, "https://example.com/a?b=c");
     EXPECT_EQ(r->tenant_id, "acme") << "the owner, so the limiter can charge it";
+    EXPECT_FALSE(r->expires_at.has_value());
   }
   Result<Link> got = store->GetLink("acme", link->code);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -254,7 +255,9 @@ TEST_P(LinkStoreTest, LinksStopResolvingWhenTheirTtlRunsOut) {
   Result<Link> link = store->CreateLink("acme", {.url = "https://e.com/", .ttl = 60 * kNanosPerSecond}, kNow);
   ASSERT_TRUE(link.ok()) << link.status().ToString();
   EXPECT_EQ(link->expires_at, kNow + 60'000);
-  EXPECT_TRUE(store->Resolve(link->code, kNow + 59'999).ok());
+  Result<ResolvedLink> resolved = store->Resolve(link->code, kNow + 59'999);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->expires_at, kNow + 60'000) << "a cache needs the expiry to bound its entry";
   EXPECT_EQ(CauseOf(store->Resolve(link->code, kNow + 60'000)), StorageCause::kNotFound);
   EXPECT_EQ(CauseOf(store->Resolve(link->code, kNow + 3'600'000)), StorageCause::kNotFound);
 

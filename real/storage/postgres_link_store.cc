@@ -67,10 +67,11 @@ constexpr PgStatement kInsertLink{"insert_link",
                                   "INSERT INTO links (tenant_id, code, url, created_at, expires_at, clicks) "
                                   "VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT DO NOTHING",
                                   5};
-constexpr PgStatement kResolve{"resolve",
-                               "UPDATE links SET clicks = clicks + 1 "
-                               "WHERE code = $1 AND (expires_at IS NULL OR expires_at > $2) RETURNING tenant_id, url",
-                               2};
+constexpr PgStatement kResolve{
+    "resolve",
+    "UPDATE links SET clicks = clicks + 1 "
+    "WHERE code = $1 AND (expires_at IS NULL OR expires_at > $2) RETURNING tenant_id, url, expires_at",
+    2};
 constexpr PgStatement kGetLink{
     "get_link", "SELECT url, created_at, expires_at, clicks FROM links WHERE tenant_id = $1 AND code = $2", 2};
 constexpr PgStatement kDeleteLink{"delete_link", "DELETE FROM links WHERE tenant_id = $1 AND code = $2", 2};
@@ -219,7 +220,9 @@ Result<ResolvedLink> PostgresLinkStore::ResolveAndCountClick(std::string_view co
   Result<PgResult> r = (*c)->Run(kResolve, {S(code), std::to_string(now)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return StorageError(StorageCause::kNotFound, "no such link");
-  return ResolvedLink{S(r->Get(0, 0)), S(r->Get(0, 1))};
+  ResolvedLink out{S(r->Get(0, 0)), S(r->Get(0, 1))};
+  if (!r->IsNull(0, 2)) out.expires_at = r->GetInt64(0, 2);
+  return out;
 }
 
 Result<Link> PostgresLinkStore::FindLink(std::string_view tenant_id, std::string_view code) {

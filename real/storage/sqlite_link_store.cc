@@ -61,7 +61,7 @@ constexpr const char* kInsertLink =
     "VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT DO NOTHING";
 constexpr const char* kResolve =
     "UPDATE links SET clicks = clicks + 1 "
-    "WHERE code = ?1 AND (expires_at IS NULL OR expires_at > ?2) RETURNING tenant_id, url";
+    "WHERE code = ?1 AND (expires_at IS NULL OR expires_at > ?2) RETURNING tenant_id, url, expires_at";
 constexpr const char* kGetLink =
     "SELECT url, created_at, expires_at, clicks FROM links WHERE tenant_id = ?1 AND code = ?2";
 constexpr const char* kDeleteLink = "DELETE FROM links WHERE tenant_id = ?1 AND code = ?2";
@@ -361,6 +361,7 @@ Result<ResolvedLink> SqliteLinkStore::ResolveAndCountClick(std::string_view code
   if (rc == SQLITE_DONE) return StorageError(StorageCause::kNotFound, "no such link");
   if (rc != SQLITE_ROW) return SqliteError((*c)->db(), rc, "resolve");
   ResolvedLink out{s->Text(0), s->Text(1)};
+  if (!s->IsNull(2)) out.expires_at = s->Int64(2);
   // Step to the end so the UPDATE's statement (and its write) completes
   // before the statement is reset.
   while ((rc = s->Step()) == SQLITE_ROW) {
