@@ -165,6 +165,24 @@ TEST_F(PodTest, CreateRedirectGetDeleteRoundTrip) {
   EXPECT_EQ(gone->ErrorCode(), "not_found");
 }
 
+TEST_F(PodTest, AStartThatFailsReturnsAnErrorAndCleansUp) {
+  nlohmann::json doc = BaseConfig();
+  doc["storage"]["path"] = dir_.path() + "/no-such-dir/links.db";
+  Result<PodConfig> cfg = ParsePodConfig(doc, dir_.path());
+  ASSERT_TRUE(cfg.ok());
+  auto pod = ShortenerPod::Start(*cfg, {.log_fd = log_fd_});
+  ASSERT_FALSE(pod.ok());
+  EXPECT_NE(pod.status().message().find("storage"), std::string::npos) << pod.status().ToString();
+
+  doc = BaseConfig();
+  doc["auth"]["jwt"]["secret_file"] = dir_.path() + "/missing.key";
+  cfg = ParsePodConfig(doc, dir_.path());
+  ASSERT_TRUE(cfg.ok());
+  pod = ShortenerPod::Start(*cfg, {.log_fd = log_fd_});
+  ASSERT_FALSE(pod.ok());
+  EXPECT_NE(pod.status().message().find("secret_file"), std::string::npos) << pod.status().ToString();
+}
+
 TEST_F(PodTest, RequestIdIsEchoedWhenAcceptableAndReplacedWhenNot) {
   StartPod(BaseConfig());
   auto ok = HttpCall(port(), "GET", "/healthz", "", {{"X-Request-Id", "abc-123"}});
