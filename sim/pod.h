@@ -3,7 +3,8 @@
 //
 // An arriving request starts at once when a worker is idle, waits when the room
 // has space, and is refused (queue_full) otherwise; `queue_limit` -1 means
-// unbounded and 0 means no waiting room at all (Erlang B). The pod only keeps
+// unbounded and 0 means no waiting room at all (Erlang B) — the rule is
+// model/pod_admission.h, shared with the real pod. The pod only keeps
 // state; the world schedules the completion events. Invariants (checked):
 // busy <= workers; the queue is non-empty only while every worker is busy.
 //
@@ -14,26 +15,30 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/pod_admission.h"
+
 namespace scaletwin::sim {
 
 class Pod {
  public:
-  Pod(int workers, int64_t queue_limit) : workers_(workers), queue_limit_(queue_limit) {
-    ring_.resize(16);
-  }
+  Pod(int workers, int64_t queue_limit) : workers_(workers), queue_limit_(queue_limit) { ring_.resize(16); }
 
   enum class Admit { kStart, kQueued, kRejected };
 
   // Decides what happens to an arriving request; on kStart the caller begins service.
   Admit Arrive(uint32_t request) {
-    if (busy_ < workers_) {
-      assert(queued_ == 0);
-      ++busy_;
-      return Admit::kStart;
+    switch (AdmitToPod(busy_ + static_cast<int64_t>(queued_), workers_, queue_limit_)) {
+      case PodAdmission::kStart:
+        assert(queued_ == 0);
+        ++busy_;
+        return Admit::kStart;
+      case PodAdmission::kQueue:
+        Push(request);
+        return Admit::kQueued;
+      case PodAdmission::kReject:
+        break;
     }
-    if (queue_limit_ >= 0 && static_cast<int64_t>(queued_) >= queue_limit_) return Admit::kRejected;
-    Push(request);
-    return Admit::kQueued;
+    return Admit::kRejected;
   }
 
   // A worker finished. Returns true and the next request to serve (the worker

@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "model/pod_admission.h"
+
 namespace scaletwin {
 
 WorkerPool::WorkerPool(int workers, int64_t queue_limit) : workers_(workers), queue_limit_(queue_limit) {
@@ -15,10 +17,9 @@ WorkerPool::~WorkerPool() { Stop(); }
 bool WorkerPool::TrySubmit(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const int64_t idle = workers_ - busy_;
-    // Jobs already queued will take the idle workers first.
-    const int64_t room = idle + queue_limit_ - static_cast<int64_t>(queue_.size());
-    if (stopping_ || room <= 0) {
+    // Queued jobs count as outstanding even before an idle worker wakes for them.
+    const int64_t outstanding = busy_ + static_cast<int64_t>(queue_.size());
+    if (stopping_ || AdmitToPod(outstanding, workers_, queue_limit_) == PodAdmission::kReject) {
       ++rejected_;
       return false;
     }

@@ -4,8 +4,8 @@
 //
 // A job is accepted when a worker is free or fewer than `queue_limit` jobs
 // are waiting; otherwise TrySubmit refuses it at once and the caller answers
-// 503 queue_full, exactly as the simulated pod rejects an arrival. Jobs start
-// in submission order (FIFO).
+// 503 queue_full, exactly as the simulated pod rejects an arrival (both call
+// model/pod_admission.h). Jobs start in submission order (FIFO).
 //
 //   WorkerPool pool(/*workers=*/4, /*queue_limit=*/100);
 //   if (!pool.TrySubmit([] { Handle(); })) Reject503();
