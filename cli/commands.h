@@ -13,6 +13,7 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitBadInput = 2;
 
 int RunCommand(const std::vector<std::string>& args);
+int RealCommand(const std::vector<std::string>& args);
 int ValidateCommand(const std::vector<std::string>& args);
 int HistoryCommand(const std::vector<std::string>& args);
 int HpaCommand(const std::vector<std::string>& args);

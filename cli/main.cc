@@ -16,6 +16,9 @@ usage: scaletwin <command> [options]
 commands:
   run SCENARIO        run a scenario in the discrete-event simulator and write
                       report.json and report.html
+  real SCENARIO       run the same scenario against the real service (real
+                      redis-server, real pods, the same arrival trace) and
+                      write the same reports, mode "real"
   validate SCENARIO   check a scenario file and print what it describes
   history             list recorded runs
   hpa eval|check      the Kubernetes HPA algorithm: one reconcile from a state
@@ -26,7 +29,8 @@ commands:
   jwt sign            mint an HS256 token for a pod configured with auth.jwt
 
 Run `scaletwin <command> --help` for the options of one command.
-Exit codes: 0 ok, 1 an expectation failed, 2 bad input.
+Exit codes: 0 ok, 1 an expectation failed, 2 bad input (real: 3 when the real
+world could not be set up).
 )";
 
 }  // namespace
@@ -44,6 +48,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return RunCommand(args);
+  if (command == "real") return RealCommand(args);
   if (command == "validate") return ValidateCommand(args);
   if (command == "history") return HistoryCommand(args);
   if (command == "hpa") return HpaCommand(args);

@@ -43,9 +43,10 @@ void ProgressLine::Update(Nanos now, Nanos end) {
   shown_ = true;
   const double wall = std::chrono::duration<double>(t - start_).count();
   const double frac = end > 0 ? std::min(1.0, static_cast<double>(now) / end) : 1.0;
-  std::fprintf(stderr, "\r[%s] %s / %s simulated (%3.0f%%), %.1f s wall  ", label_.c_str(),
+  // The simulator's clock is virtual; the real world's is the trace's own.
+  std::fprintf(stderr, "\r[%s] %s / %s %s (%3.0f%%), %.1f s wall  ", label_.c_str(),
                FormatDuration(now / kNanosPerSecond * kNanosPerSecond).c_str(), FormatDuration(end).c_str(),
-               frac * 100, wall);
+               label_ == "sim" ? "simulated" : "replayed", frac * 100, wall);
   std::fflush(stderr);
 }
 

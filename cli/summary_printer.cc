@@ -30,7 +30,8 @@ void PrintSummary(std::ostream& out, const nlohmann::json& report, double wall_s
   const nlohmann::json& s = report["summary"];
   const nlohmann::json& sc = report["scenario"];
   out << "scenario " << sc["name"].get<std::string>() << " (seed " << sc["seed"] << ", "
-      << Fmt("%g", sc["duration_s"].get<double>()) << " s simulated, warmup " << Fmt("%g", sc["warmup_s"].get<double>())
+      << Fmt("%g", sc["duration_s"].get<double>())
+      << (report.value("mode", "sim") == "real" ? " s on the real service, warmup " : " s simulated, warmup ") << Fmt("%g", sc["warmup_s"].get<double>())
       << " s) in " << Fmt("%.2f", wall_seconds) << " s wall\n";
   out << "  requests   offered " << s["requests"]["offered"] << ", completed " << s["requests"]["completed"]
       << ", rejected " << s["requests"]["rejected"];

@@ -41,6 +41,23 @@ nlohmann::json OutcomeCounts::ToJson() const {
           {"rejected_by_cause", CausesToJson(by_cause)}};
 }
 
+void IntervalSeries::Reset(Nanos interval_length, Nanos duration) {
+  interval = interval_length;
+  const size_t n = static_cast<size_t>((duration + interval - 1) / interval);
+  offered.assign(n, 0);
+  completed.assign(n, 0);
+  rejected.assign(n, 0);
+  for (auto& v : rejected_by_cause) v.assign(n, 0);
+  latency_p50_ms.assign(n, std::nan(""));
+  latency_p95_ms.assign(n, std::nan(""));
+  latency_p99_ms.assign(n, std::nan(""));
+  queue_length_mean.assign(n, 0);
+  queue_length_max.assign(n, 0);
+  busy_workers_mean.assign(n, 0);
+  in_flight.assign(n, 0);
+  replicas_ready.assign(n, 0);
+}
+
 nlohmann::json IntervalSeries::ToJson() const {
   nlohmann::json causes = nlohmann::json::object();
   for (int i = 0; i < kFailureCauseCount; ++i) causes[FailureCauseName(static_cast<FailureCause>(i))] = rejected_by_cause[i];
@@ -210,6 +227,7 @@ nlohmann::json RunResult::ToJson() const {
           {"histograms", {{"latency_ns", latency.ToJson()}, {"queue_wait_ns", queue_wait.ToJson()}}}};
   if (has_limiter) report["limiter"] = {{"audit", limiter_audit}, {"series", limiter_series}};
   if (!redis_stats.is_null()) report["redis"] = redis_stats;
+  if (!real.is_null()) report["real"] = real;
   if (cluster.has_hpa) {
     nlohmann::json hpa = {{"targets", cluster.hpa_targets}, {"decisions", DecisionsToJson(cluster.decisions)}};
     hpa["pods_metric_target"] = cluster.pods_metric_target ? nlohmann::json(*cluster.pods_metric_target) : nullptr;

@@ -69,6 +69,10 @@ struct IntervalSeries {
   std::vector<double> load_per_pod_qps;    // arrivals in the interval per second per ready pod (NaN: none ready)
   std::vector<double> cpu_utilization_pct; // CPU used / CPU requested of running pods, time-averaged (NaN: none)
   size_t size() const { return offered.size(); }
+  // Sizes the columns every run has to ceil(duration / interval) intervals:
+  // counts and levels zero, latency NaN (no completion yet). The optional
+  // columns (database, hpa) stay empty for the recorder that has them.
+  void Reset(Nanos interval_length, Nanos duration);
   nlohmann::json ToJson() const;
 };
 
@@ -157,6 +161,10 @@ struct RunResult {
   bool has_cache = false;
   uint64_t cache_hits = 0, cache_misses = 0, cache_errors = 0, cache_set_errors = 0;
   std::vector<ExpectationResult> expectations;
+  // Real runs only (mode "real"): what the real world adds — the machine,
+  // the load generator's lag, unexpected answers, Redis events as executed,
+  // scenario settings not applied. report.json's `real`; null for the simulator.
+  nlohmann::json real;
 
   bool AllExpectationsPassed() const;
   // report.json. Expectations are rendered as evaluated; see EvaluateExpectations.

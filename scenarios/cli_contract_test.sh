@@ -65,5 +65,22 @@ expect_in help help.out "--set"
 check validate_ok 0 -- "$bin" validate "$scen/flash-sale.json"
 expect_in validate_ok validate_ok.out "ok: flash-sale"
 
+# `real`: the same scenario on a real redis-server and real pods, the same
+# report format with "mode": "real", expectations and history as for `run`.
+check real_help 0 -- "$bin" real --help
+expect_in real_help real_help.out "--work-dir"
+check real_hpa 2 -- "$bin" real "$scen/hpa-flash-sale.json" --no-history --out r0
+expect_in real_hpa real_hpa.err "/hpa:"
+check real_run 0 -- "$bin" real "$scen/race-lua.json" --quiet --out r1 --history h.sqlite --set duration=4s \
+  --set warmup=0s --set 'expect=[{"metric":"summary.limiter.excess_admits","max":0},{"metric":"summary.requests.offered","min":1}]'
+expect_in real_run r1/report.json '"mode": "real"'
+expect_in real_run r1/report.json '"audit": ['
+expect_in real_run r1/report.json '"not_applied": ['
+check real_hist 0 -- "$bin" history --history h.sqlite --json --limit 1
+expect_in real_hist real_hist.out '"mode":"real"'
+check real_fail 1 -- "$bin" real "$scen/race-lua.json" --no-history --out r2 --set duration=2s --set warmup=0s \
+  --set 'expect=[{"metric":"summary.limiter.excess_admits","min":1}]'
+expect_in real_fail real_fail.out "FAIL"
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -22,21 +22,8 @@ MetricsRecorder::MetricsRecorder(const Scenario& scenario, RunResult* out)
   pool_in_use_.assign(static_cast<size_t>(scenario.pods.replicas), 0);
   pool_waiting_.assign(static_cast<size_t>(scenario.pods.replicas), 0);
   IntervalSeries& s = out_.series;
-  s.interval = interval_;
-  const size_t n = static_cast<size_t>((duration_ + interval_ - 1) / interval_);
-  s.offered.assign(n, 0);
-  s.completed.assign(n, 0);
-  s.rejected.assign(n, 0);
-  for (auto& v : s.rejected_by_cause) v.assign(n, 0);
-  // NaN (rendered null) marks an interval with no completion.
-  s.latency_p50_ms.assign(n, std::nan(""));
-  s.latency_p95_ms.assign(n, std::nan(""));
-  s.latency_p99_ms.assign(n, std::nan(""));
-  s.queue_length_mean.assign(n, 0);
-  s.queue_length_max.assign(n, 0);
-  s.busy_workers_mean.assign(n, 0);
-  s.in_flight.assign(n, 0);
-  s.replicas_ready.assign(n, 0);
+  s.Reset(interval_, duration_);
+  const size_t n = s.size();
   if (scenario.database) {
     s.pool_in_use.assign(n, 0);
     s.pool_waiting.assign(n, 0);

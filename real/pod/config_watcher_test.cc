@@ -23,6 +23,8 @@
 #include <thread>
 #include <utility>
 
+#include "testsupport/temp_dir.h"
+
 namespace scaletwin {
 namespace {
 
@@ -54,22 +56,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// A fresh directory under the system temp dir, removed with all it holds.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "config_watcher_test.XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }  // empty if mkdtemp failed
-
- private:
-  std::string path_;
-};
 
 // A ConfigMap volume with one key, config.json, written the way kubelet's
 // AtomicWriter writes it: each version in a fresh timestamped directory

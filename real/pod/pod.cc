@@ -81,6 +81,7 @@ Result<std::unique_ptr<ShortenerPod>> ShortenerPod::Start(const PodConfig& confi
   deps.log = pod->log_.get();
   deps.workers = pod->workers_.get();
   deps.unix_clock = options.unix_clock;
+  deps.on_limiter_decision = options.on_limiter_decision;
   auto service = ShortenerService::Create(config, deps);
   if (!service.ok()) return service.status();
   pod->service_ = std::move(*service);

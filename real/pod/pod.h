@@ -61,6 +61,7 @@ struct PodStartOptions {
   std::string listen_override = {};
   int log_fd = 1;                          // where the JSON log lines go (stdout)
   std::function<Nanos()> unix_clock = {};  // tests inject pod clock skew here
+  LimiterDecisionObserver on_limiter_decision = {};  // the real harness's auditor feed
 };
 
 class ShortenerPod {
@@ -74,6 +75,7 @@ class ShortenerPod {
   bool ready() const { return service_->ready(); }
   ShortenerService& service() { return *service_; }
   LinkStore& store() { return *store_; }
+  const WorkerPool& workers() const { return *workers_; }
   JsonLogger& log() { return *log_; }
 
   // SIGTERM: the first call starts the shutdown above; a second one ends it now.

@@ -108,7 +108,7 @@ void ParseRedis(const nlohmann::json& v, const std::string& path, PodRedisConfig
 void ParseCache(const nlohmann::json& v, const std::string& path, PodCacheConfig& c, ParseErrors& errors) {
   ObjectReader r(v, path, errors);
   if (auto x = r.Bool("enabled")) c.enabled = *x;
-  if (auto x = r.Duration("ttl", kNanosPerMilli, kMaxDuration)) c.ttl = *x;
+  if (auto x = r.Duration("ttl", 0, kMaxDuration)) c.ttl = *x;  // 0: no TTL of its own
   if (auto x = r.String("key_prefix")) {
     if (x->empty()) errors.Add(JoinPath(path, "key_prefix"), "a non-empty string", "an empty string");
     c.key_prefix = *x;

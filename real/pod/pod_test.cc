@@ -19,6 +19,7 @@
 #include "testsupport/http_client.h"
 #include "testsupport/postgres_server.h"
 #include "testsupport/redis_server.h"
+#include "testsupport/temp_dir.h"
 
 namespace scaletwin {
 namespace {
@@ -41,21 +42,6 @@ RedisServer* SharedRedis() {
   return server->get();
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "scaletwin-pod-XXXXXX").string();
-    path_ = mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 class PodTest : public ::testing::Test {
  protected:
@@ -128,7 +114,7 @@ class PodTest : public ::testing::Test {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
-  TempDir dir_;
+  TempDir dir_{"scaletwin-pod"};
   RedisServer* redis_ = nullptr;
   std::string log_path_;
   int log_fd_ = -1;
@@ -464,6 +450,18 @@ TEST_F(PodTest, WhenEveryWorkerIsBusyAndTheQueueIsFullRequestsGet503QueueFull) {
   doc["work"] = {{"service_time", {{"dist", "constant"}, {"value", "400ms"}}}};
   StartPod(doc);
   const std::string code = CreateLink(kAcmeKey, "https://slow.example/");  // takes 400 ms itself
+  // The create's answer can reach us a moment before its worker is free.
+  const auto wait_for_busy = [&](int n) {
+    const std::string line = "shortener_workers{state=\"busy\"} " + std::to_string(n) + "\n";
+    const auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (Clock::now() < deadline) {
+      auto m = HttpCall(port(), "GET", "/metrics");
+      if (m.ok() && m->body.find(line) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for_busy(0));
   std::thread busy([&] {
     auto r = HttpCall(port(), "GET", "/" + code);
     EXPECT_TRUE(r.ok());
@@ -472,12 +470,7 @@ TEST_F(PodTest, WhenEveryWorkerIsBusyAndTheQueueIsFullRequestsGet503QueueFull) {
     }
   });
   // Wait until the one worker is taken (a sleep would race on a loaded machine).
-  const auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (Clock::now() < deadline) {
-    auto m = HttpCall(port(), "GET", "/metrics");
-    if (m.ok() && m->body.find("shortener_workers{state=\"busy\"} 1\n") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  EXPECT_TRUE(wait_for_busy(1));
   auto refused = HttpCall(port(), "GET", "/" + code);
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->status, 503);

@@ -144,6 +144,10 @@ std::shared_ptr<const ShortenerService::Settings> ShortenerService::Snapshot() c
   return settings_;
 }
 
+uint64_t ShortenerService::CacheEvents(const std::string& event) const {
+  return static_cast<uint64_t>(cache_events_->WithLabels({event}).Value());
+}
+
 Nanos ShortenerService::Now() const {
   if (deps_.unix_clock) return deps_.unix_clock();
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -165,7 +169,8 @@ void ShortenerService::RegisterMetrics() {
                                      "Rate-limiter decisions by tenant and outcome (allowed, refused, redis_error).",
                                      {"tenant", "decision"});
   cache_events_ = &m.AddCounter("shortener_cache_events_total",
-                                "Link cache lookups and writes: hit, miss, error (a Redis failure), set.", {"event"});
+                                "Link cache lookups and writes: hit, miss, error (a lookup or click count Redis failed), "
+                                "set, set_error (a SET Redis failed or refused, e.g. OOM).", {"event"});
   config_version_ = &m.AddGauge("shortener_config_version",
                                 "Configuration generation in force (1 at start, +1 per "
                                 "applied reload).",
@@ -347,10 +352,11 @@ std::optional<HttpResponse> ShortenerService::Limit(Call& call) {
   if (it == call.settings->limits.end()) return std::nullopt;
   const LimitSpec& limit = it->second;
   const auto t0 = SteadyClock::now();
-  Result<Decision> d =
-      limiter_->Decide(LimiterKey(limiter_->config(), call.tenant, RouteName(*call.limited_route)), limit);
+  std::string key = LimiterKey(limiter_->config(), call.tenant, RouteName(*call.limited_route));
+  Result<Decision> d = limiter_->Decide(key, limit);
   call.redis_ns += Since(t0);
   if (!d.ok()) return JsonError(call, 500, "internal", d.status().message());
+  if (deps_.on_limiter_decision) deps_.on_limiter_decision(key, call.tenant, limit, *d);
   const char* outcome = d->redis_error ? "redis_error" : d->allowed ? "allowed" : "refused";
   limiter_decisions_->WithLabels({call.tenant, outcome}).Inc();
   call.extra_headers.emplace_back("RateLimit-Limit", std::to_string(limit.requests));
@@ -401,10 +407,14 @@ HttpResponse ShortenerService::Redirect(Call& call, std::string_view code) {
     call.db_ns += Since(t0);
     if (!r.ok()) return StorageFailure(call, r.status());
     link = std::move(*r);
-    // The link's expiry bounds the cache entry.
-    Nanos ttl = call.settings->cache_ttl;
-    if (link.expires_at) ttl = std::min(ttl, (*link.expires_at - now / kNanosPerMilli) * kNanosPerMilli);
-    if (ttl > 0) CachePut(call, code, link, ttl);
+    // The link's expiry bounds the cache entry; cache.ttl 0 sets none of its own.
+    std::optional<Nanos> ttl;
+    if (call.settings->cache_ttl > 0) ttl = call.settings->cache_ttl;
+    if (link.expires_at) {
+      const Nanos left = (*link.expires_at - now / kNanosPerMilli) * kNanosPerMilli;
+      ttl = ttl ? std::min(*ttl, left) : left;
+    }
+    if (!ttl || *ttl > 0) CachePut(call, code, link, ttl);
   }
   call.tenant = link.tenant_id;
   if (auto refused = Limit(call)) return *refused;
@@ -625,20 +635,23 @@ std::optional<std::pair<std::string, std::string>> ShortenerService::CacheGet(Ca
   return out;
 }
 
-void ShortenerService::CachePut(Call& call, std::string_view code, const ResolvedLink& link, Nanos ttl) {
+void ShortenerService::CachePut(Call& call, std::string_view code, const ResolvedLink& link, std::optional<Nanos> ttl) {
   if (!deps_.redis || !cache_.enabled) return;
   const auto t0 = SteadyClock::now();
   Result<RedisLease> lease = deps_.redis->Acquire();
   bool ok = false;
   if (lease.ok()) {
-    const int64_t px = std::max<int64_t>(1, ttl / kNanosPerMilli);
     // NX: a DELETE that ran since our database read left a tombstone, and
     // the stale link must not be written back over it.
-    Result<Reply> r = (*lease)->Run(Command{"SET", cache_.key_prefix + ":" + std::string(code),
-                                            link.tenant_id + "\n" + link.url, "PX", std::to_string(px), "NX"});
+    Command set{"SET", cache_.key_prefix + ":" + std::string(code), link.tenant_id + "\n" + link.url, "NX"};
+    if (ttl) {
+      set.args.push_back("PX");
+      set.args.push_back(std::to_string(std::max<int64_t>(1, *ttl / kNanosPerMilli)));
+    }
+    Result<Reply> r = (*lease)->Run(set);
     ok = r.ok() && !r->is_error();
   }
-  cache_events_->WithLabels({ok ? "set" : "error"}).Inc();
+  cache_events_->WithLabels({ok ? "set" : "set_error"}).Inc();
   call.redis_ns += Since(t0);
 }
 

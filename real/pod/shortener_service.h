@@ -24,7 +24,8 @@
 // click is counted in Redis ("<prefix>:clicks:<code>", INCR), and GET
 // /api/v1/links/{code} adds those pending clicks to the stored count. On a
 // miss the database resolves the code (counting the click there) and the
-// key is SET NX with PX = min(cache.ttl, time until the link expires).
+// key is SET NX with PX = min(cache.ttl, time until the link expires) (no PX
+// when cache.ttl is 0 and the link never expires).
 // DELETE drops the clicks key and leaves a 10 s tombstone in the URL key, so
 // a redirect that read the row before the delete cannot cache it again. Redis failures on the cache path are not
 // errors: a failed GET is a miss, a failed SET is skipped (both counted). Consequence, documented: a redirect refused
@@ -59,6 +60,12 @@
 
 namespace scaletwin {
 
+// One limiter decision as a pod took it: the Redis key, the tenant, the limit
+// it was judged against, and the plan's decision (rule_time is what the
+// auditor wants). Must be cheap and thread-safe: it runs on worker threads.
+using LimiterDecisionObserver =
+    std::function<void(const std::string& key, const std::string& tenant, const LimitSpec& limit, const Decision& d)>;
+
 struct ShortenerServiceDeps {
   LinkStore* store = nullptr;            // REQUIRED
   RedisConnectionPool* redis = nullptr;  // null: no limiter, no cache
@@ -66,6 +73,9 @@ struct ShortenerServiceDeps {
   JsonLogger* log = nullptr;             // REQUIRED
   WorkerPool* workers = nullptr;         // for queue and busy gauges; may be null
   std::function<Nanos()> unix_clock;     // Unix ns; empty = system_clock
+  // Called with every limiter decision (on the worker thread that took it,
+  // after Redis answered): the real harness feeds its auditor from here.
+  LimiterDecisionObserver on_limiter_decision;
 };
 
 class ShortenerService final : public HttpHandler {
@@ -90,6 +100,8 @@ class ShortenerService final : public HttpHandler {
   bool ready() const { return ready_.load(); }
 
   RedisLimiter* limiter() { return limiter_.get(); }
+  // shortener_cache_events_total{event}: "hit", "miss", "error", "set", "set_error".
+  uint64_t CacheEvents(const std::string& event) const;
   // The base of short_url. REQUIRES: called before the first request.
   void set_public_base_url(std::string base) { public_base_url_ = std::move(base); }
 
@@ -124,7 +136,7 @@ class ShortenerService final : public HttpHandler {
 
   // Cache helpers: each is one Redis round trip; failures are counted, not returned.
   std::optional<std::pair<std::string, std::string>> CacheGet(Call& call, std::string_view code);
-  void CachePut(Call& call, std::string_view code, const ResolvedLink& link, Nanos ttl);
+  void CachePut(Call& call, std::string_view code, const ResolvedLink& link, std::optional<Nanos> ttl);
   void CacheIncrClicks(Call& call, std::string_view code);
   int64_t CachePendingClicks(Call& call, std::string_view code);
   // Drops the code's cache entry and pending clicks; with `tombstone` the

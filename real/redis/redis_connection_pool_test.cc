@@ -24,7 +24,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 std::unique_ptr<RedisServer> StartServer(std::vector<std::string> extra = {}) {
   RedisServerOptions o;
-  o.extra_args = std::move(extra);
+  o.config_args = std::move(extra);
   auto server = RedisServer::Start(o);
   EXPECT_TRUE(server.ok()) << server.status().ToString();
   return server.ok() ? std::move(*server) : nullptr;

@@ -31,7 +31,7 @@ class RedisLimiterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RedisServerOptions o;
-    o.extra_args = {"--enable-debug-command", "local"};
+    o.config_args = {"--enable-debug-command", "local"};
     auto server = RedisServer::Start(o);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
