@@ -24,9 +24,11 @@
 // - gcra: the script's TAT replayed over admitted requests.
 // Which time to record is the caller's choice: Decision::rule_time judges the
 // implementation (races, lost state); the true arrival time also charges
-// clock skew to the limiter. The atomic plans score 0 excess with any times
-// for sliding_log and fixed_window, and with times monotone in Redis's
-// execution order (redis_time) for the others.
+// clock skew to the limiter. The atomic plans score 0 excess with times
+// monotone in Redis's execution order (redis_time); fixed_window with any
+// times. With pod clocks whose stamps reach Redis out of order, even the
+// atomic sliding log can score: a later stamp's trim removes entries an
+// earlier stamp's window still holds (rare, and the audit is right to count it).
 //
 //   LimiterAuditor auditor(LimiterAlgorithm::kSlidingLog);
 //   auditor.Record("rl:acme", "acme", {1000, 60 * kNanosPerSecond}, d.rule_time, d.allowed);
