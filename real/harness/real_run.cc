@@ -455,15 +455,20 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
   const Nanos unix_start = UnixNow() + 50 * kNanosPerMilli;
   const auto at = [&](Nanos t) { return start + std::chrono::nanoseconds(t); };
 
-  // Redis events, at their times.
-  // Written by the events thread only, read after it is joined.
+  // Redis events, at their times. While the events thread exists it owns the
+  // server (kills, restarts, and the final INFO read: a server it restarted
+  // dies with it); these are written by it and read after it is joined.
   nlohmann::json event_log = nlohmann::json::array();
   int64_t evicted_before = 0, expired_before = 0, crashes = 0;
+  std::map<std::string, std::string> final_info;
+  const auto read_final_info = [&] {
+    if (redis && redis->running()) final_info = RedisInfo(*redis);
+  };
   std::unique_ptr<BackgroundTask> events;
   if (redis && !scenario.redis.events.empty()) {
     events = std::make_unique<BackgroundTask>([&](BackgroundTask& self) {
       for (const RedisEvent& e : scenario.redis.events) {
-        if (!self.SleepUntil(at(e.at))) return;
+        if (!self.SleepUntil(at(e.at))) return read_final_info();
         const auto info = RedisInfo(*redis);
         redis->Kill();
         evicted_before += InfoInt(info, "evicted_keys");
@@ -471,7 +476,7 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
         ++crashes;
         nlohmann::json entry = {{"kind", RedisEventKindName(e.kind)}, {"at_s", ToSeconds(e.at)}};
         if (e.kind == RedisEventKind::kRestart) {
-          if (!self.SleepUntil(at(e.at + e.down_for))) return;
+          if (!self.SleepUntil(at(e.at + e.down_for))) return read_final_info();
           const Status up = redis->StartAgain();
           entry["down_s"] = ToSeconds(e.down_for);
           entry["restarted"] = up.ok();
@@ -482,6 +487,7 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
       // A restarted server's PR_SET_PDEATHSIG is tied to this thread: it
       // must live until the run is over.
       self.SleepUntil(SteadyClock::now() + std::chrono::hours(24 * 365));
+      read_final_info();
     });
   }
 
@@ -530,9 +536,10 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
       },
       load_options);
   sampler.reset();
-  // Read before the events thread ends: a server it restarted dies with it.
-  const auto final_info = redis && redis->running() ? RedisInfo(*redis) : std::map<std::string, std::string>{};
-  events.reset();
+  if (events)
+    events.reset();  // reads final_info as it ends
+  else
+    read_final_info();
   if (!load.ok()) return load.status();
   for (const auto& [t, queued, busy] : levels) recorder.SampleLevels(t, queued, busy);
   recorder.Finish();
