@@ -72,6 +72,8 @@ TEST(RealRunTest, CheckThenAddOverAdmitsOnRealRedisAndTheReportIsWhole) {
   EXPECT_EQ(report["mode"], "real");
   EXPECT_TRUE(report.contains("real"));
   EXPECT_EQ(report["real"]["pods"], 4);
+  EXPECT_EQ(report["summary"]["cluster"]["ready_max"], 4) << "the fixed fleet, Ready throughout";
+  EXPECT_EQ(report["summary"]["cluster"]["replicas_max"], 4);
 }
 
 // The script stamps each decision with Redis's TIME, so decisions are judged

@@ -104,6 +104,9 @@ void RealRunRecorder::Finish() {
   const double capacity = static_cast<double>(replicas_) * workers_;
   out_.utilization = window_samples_ && capacity > 0 ? window_busy_sum_ / static_cast<double>(window_samples_) / capacity : 0;
   out_.in_flight_at_end = 0;  // the generator waits for every answer (or its timeout)
+  // The fixed fleet: every pod exists and is Ready for the whole trace.
+  out_.cluster.replicas_max = static_cast<uint64_t>(replicas_);
+  out_.cluster.ready_max = static_cast<uint64_t>(replicas_);
   for (size_t i = 0; i < tenant_ids_.size(); ++i) out_.by_tenant[tenant_ids_[i]] = tenant_counts_[i];
   for (int i = 0; i < kRouteCount; ++i) {
     if (route_counts_[i].offered) out_.by_route[RouteName(static_cast<Route>(i))] = route_counts_[i];
