@@ -42,7 +42,6 @@ constexpr Nanos kMs = kNanosPerMilli;
 const std::string kTenant = "acme";
 const std::string kApiKey = "stk_acme-load-generator-test-key";
 
-
 // A port on 127.0.0.1 where nothing listens: bound once by us, then released.
 int ClosedPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -56,7 +56,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-
 // A ConfigMap volume with one key, config.json, written the way kubelet's
 // AtomicWriter writes it: each version in a fresh timestamped directory
 // `..2026_12_03_18_00_00.<n>`, published by renaming a `..data_tmp` symlink

@@ -42,7 +42,6 @@ RedisServer* SharedRedis() {
   return server->get();
 }
 
-
 class PodTest : public ::testing::Test {
  protected:
   void SetUp() override {
