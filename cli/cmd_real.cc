@@ -56,8 +56,9 @@ int RealCommand(const std::vector<std::string>& args) {
   opts.add_options()
       ("redis-server", po::value<std::string>(&real.redis_binary), "redis-server binary (default: redis-server on PATH)")
       ("work-dir", po::value<std::string>(&real.work_dir),
-       "where the SQLite database, the pods' JSON logs (pods.log) and Redis's files go (default: a temporary "
-       "directory, removed afterwards)")
+       "where the SQLite database, the pods' JSON logs (pods.log) and Redis's directory (scaletwin-redis-*: "
+       "redis.log, AOF/RDB files; removed unless --keep-work-dir) go (default: a temporary directory, removed "
+       "afterwards)")
       ("keep-work-dir", po::bool_switch(&real.keep_work_dir), "keep the temporary work directory (its path is in "
        "the report's real.work_dir)");
   int exit_code = kExitOk;

@@ -1,5 +1,6 @@
-// The throwaway redis-server starts on a fresh port, answers, and is gone
-// (process reaped, directory removed) after Stop.
+// The throwaway redis-server (the harness's RedisProcess) starts on a fresh
+// port, answers, and is gone (process reaped, directory removed) after Stop;
+// a crash and restart keep exactly what the persistence mode wrote.
 #include "testsupport/redis_server.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 
 #include "testsupport/redis_client.h"
+#include "testsupport/temp_dir.h"
 
 namespace scaletwin {
 namespace {
@@ -41,6 +43,48 @@ TEST(RedisServer, StopReapsTheProcessAndRemovesTheDirectory) {
   EXPECT_NE(kill(pid, 0), 0);  // reaped: no such process
   EXPECT_FALSE(std::filesystem::exists(dir));
   EXPECT_FALSE(RedisClient::Connect("127.0.0.1", (*server)->port(), 200 * kNanosPerMilli).ok());
+}
+
+// SET k, crash, start again on the same port and directory, GET k.
+Reply GetAfterACrash(RedisServer& server) {
+  auto before = RedisClient::Connect(server.host(), server.port());
+  EXPECT_TRUE(before.ok());
+  if (!before.ok()) return Reply::Error("no client");
+  Result<Reply> set = (*before)->Run({"SET", "k", "v"});
+  EXPECT_TRUE(set.ok() && *set == Reply::Ok());
+  const int port = server.port();
+  server.Kill();
+  EXPECT_FALSE(server.running());
+  const Status up = server.StartAgain();
+  EXPECT_TRUE(up.ok()) << up.ToString();
+  EXPECT_EQ(server.port(), port);
+  auto after = RedisClient::Connect(server.host(), server.port());
+  EXPECT_TRUE(after.ok());
+  if (!after.ok()) return Reply::Error("no client");
+  Result<Reply> get = (*after)->Run({"GET", "k"});
+  return get.ok() ? *get : Reply::Error(get.status().ToString());
+}
+
+TEST(RedisServer, ARestartWithoutPersistenceForgetsEverything) {
+  auto server = RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_TRUE(GetAfterACrash(**server).is_nil());
+}
+
+TEST(RedisServer, ARestartWithAofKeepsWhatWasWritten) {
+  // fsync on every write, so the SET is on disk before the SIGKILL.
+  auto server = RedisServer::Start({.config_args = {"--appendonly", "yes", "--appendfsync", "always"}});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_EQ(GetAfterACrash(**server), Reply::Bulk("v"));
+}
+
+TEST(RedisServer, ParentDirHoldsTheServerDirectory) {
+  TempDir parent("scaletwin-redis-parent");
+  ASSERT_FALSE(parent.path().empty());
+  auto server = RedisServer::Start({.parent_dir = parent.path()});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_EQ(std::filesystem::path((*server)->dir()).parent_path(), std::filesystem::path(parent.path()));
+  EXPECT_TRUE(std::filesystem::exists((*server)->dir() + "/redis.log"));
 }
 
 }  // namespace

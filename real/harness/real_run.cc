@@ -332,7 +332,9 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
     }
   } dir_guard{dir, remove_dir};
   const std::string db_path = dir + "/links.db";
-  std::filesystem::remove(db_path);  // a previous run's links would collide with ours
+  std::error_code stale;
+  std::filesystem::remove(db_path, stale);  // a previous run's links would collide with ours
+  if (stale) return Status::IOError("cannot remove the previous run's " + db_path + ": " + stale.message());
 
   // Redis.
   std::unique_ptr<RedisProcess> redis;
@@ -340,7 +342,7 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
     note("starting redis-server");
     Result<std::unique_ptr<RedisProcess>> started =
         RedisProcess::Start({.binary = options.redis_binary, .config_args = RedisServerArgs(scenario.redis),
-                             .keep_dir = options.keep_work_dir});
+                             .keep_dir = options.keep_work_dir, .parent_dir = dir});
     if (!started.ok()) return started.status();
     redis = std::move(*started);
   }

@@ -46,7 +46,7 @@ namespace scaletwin {
 
 struct RealRunOptions {
   std::string redis_binary = "redis-server";
-  // Where the SQLite database, the pods' JSON logs (pods.log) and Redis's
+  // Where the SQLite database (links.db), the pods' JSON logs (pods.log) and Redis's
   // directory go. "" = a fresh temporary directory.
   std::string work_dir;
   bool keep_work_dir = false;  // keep the temporary directory (logs) afterwards

@@ -75,7 +75,9 @@ Result<std::unique_ptr<RedisProcess>> RedisProcess::Start(RedisProcessOptions op
   for (int attempt = 0; attempt < options.attempts; ++attempt) {
     Result<int> port = FindFreeLoopbackPort();
     if (!port.ok()) return port.status();
-    std::string tmpl = (std::filesystem::temp_directory_path() / "scaletwin-redis-XXXXXX").string();
+    const std::filesystem::path parent =
+        options.parent_dir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(options.parent_dir);
+    std::string tmpl = (parent / "scaletwin-redis-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError(std::string("mkdtemp: ") + std::strerror(errno));
 
     std::unique_ptr<RedisProcess> server(new RedisProcess(options));

@@ -39,10 +39,11 @@ namespace scaletwin {
 
 struct RedisProcessOptions {
   std::string binary = "redis-server";  // looked up on PATH
-  std::vector<std::string> config_args; // e.g. {"--maxmemory", "64mb"}
+  std::vector<std::string> config_args = {};  // e.g. {"--maxmemory", "64mb"}
   Nanos start_timeout = 5 * kNanosPerSecond;
   int attempts = 5;       // a new port each time, if another process grabs ours
   bool keep_dir = false;  // leave the directory (and redis.log) behind on Stop
+  std::string parent_dir = {};  // where the server's scaletwin-redis-XXXXXX directory goes; "": the system temp dir
 };
 
 class RedisProcess {
