@@ -35,7 +35,7 @@ struct RealRequestRecord {
   Nanos done = 0;     // when the answer (or the failure) was known, from run start
   uint32_t tenant = 0;
   Route route = Route::kRedirect;
-  std::optional<FailureCause> failure;  // nullopt: completed
+  std::optional<FailureCause> failure = {};  // nullopt: completed
   // Neither completed nor a failure cause the report knows (an unexpected
   // status): offered, and counted in `unexpected`, nowhere else.
   bool unexpected = false;
