@@ -13,12 +13,32 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
 status=0
+# What failed, kept for the summary at the end: CI shows only the tail of a
+# long log, so the names and the failing output must be the last thing printed.
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
+
+# Appends the output of every test ctest just recorded as failed in PRESET.
+record_ctest_failures() {
+  local preset=$1 dir="build/$1/Testing/Temporary"
+  [ -f "$dir/LastTestsFailed.log" ] || return 0
+  while IFS=: read -r _ name; do
+    echo "-- $preset: $name" >>"$failures"
+    # The test's output block in LastTest.log, last 60 lines of it.
+    awk -v t="$name" 'index($0, "Testing: ") && substr($0, index($0, "Testing: ") + 9) == t {on=1; next}
+                      on && /^<end of output>/ {exit} on' \
+      "$dir/LastTest.log" | tail -n 60 >>"$failures"
+  done <"$dir/LastTestsFailed.log"
+}
 presets=${SCALETWIN_PRESETS:-default asan}
 for preset in $presets; do
   echo "== build ($preset)"
   scripts/build.sh "$preset"
   echo "== test ($preset)"
-  ctest --preset "$preset" -j "$jobs" --timeout 900 || status=1
+  if ! ctest --preset "$preset" -j "$jobs" --timeout 900; then
+    status=1
+    record_ctest_failures "$preset"
+  fi
 done
 
 # The concurrent real-side code under ThreadSanitizer: only these binaries are
@@ -40,8 +60,17 @@ if [ "${SCALETWIN_TSAN:-1}" != 0 ] && [ -z "${SCALETWIN_PRESETS:-}" ]; then
     filter=*
     [[ $t == *:* ]] && filter=${t#*:}
     echo "-- $t"
+    rc=0
     SCALETWIN_SOURCE_DIR="$PWD" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-      "build/tsan/$binary" --gtest_brief=1 --gtest_filter="$filter" || status=1
+      "build/tsan/$binary" --gtest_brief=1 --gtest_filter="$filter" || rc=$?
+    if [ "$rc" != 0 ]; then
+      status=1
+      echo "-- tsan: $t exited with $rc (its output is above)" >>"$failures"
+    fi
   done
+fi
+if [ "$status" != 0 ]; then
+  echo "== FAILED"
+  cat "$failures"
 fi
 exit $status
