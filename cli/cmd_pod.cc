@@ -6,10 +6,10 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/signal_thread.h"
 #include "real/auth/api_key.h"
 #include "real/auth/jwt_hs256.h"
 #include "real/pod/pod.h"
@@ -18,42 +18,6 @@
 namespace scaletwin::cli {
 
 namespace po = boost::program_options;
-
-namespace {
-
-// Blocks SIGTERM/SIGINT in every thread and hands them to `on_signal` from
-// one thread, so handlers may lock and log (nothing async-signal-unsafe runs
-// in a real signal handler).
-class SignalThread {
- public:
-  explicit SignalThread(std::function<void(int)> on_signal) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGUSR1);  // our own wake-up at exit
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    thread_ = std::thread([this, on_signal] {
-      for (;;) {
-        int sig = 0;
-        if (sigwait(&set_, &sig) != 0) continue;
-        if (sig == SIGUSR1 && done_.load()) return;
-        if (sig != SIGUSR1) on_signal(sig);
-      }
-    });
-  }
-  ~SignalThread() {
-    done_.store(true);
-    pthread_kill(thread_.native_handle(), SIGUSR1);
-    thread_.join();
-  }
-
- private:
-  sigset_t set_;
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
-}  // namespace
 
 int PodCommand(const std::vector<std::string>& args) {
   std::string config_path, listen, port_file;

@@ -1,12 +1,15 @@
 // `scaletwin real`: one scenario in the real world (real/harness/real_run.h),
 // reports written and the run recorded exactly as `scaletwin run` does.
 #include <boost/program_options.hpp>
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/run_outputs.h"
+#include "cli/signal_thread.h"
 #include "real/harness/real_run.h"
 #include "reports/run_history.h"
 
@@ -39,12 +42,21 @@ delay, start-up stages, probes, ingress retries) are listed in the report's
 real.not_applied.
 
 Needs redis-server on PATH (or --redis-server) when the scenario uses Redis.
+
+Ctrl-C (SIGINT) or SIGTERM stops the run within a moment: the pods and
+redis-server are stopped, the temporary work directory is removed (unless
+--keep-work-dir), no report or history row is written, and the exit code is
+130 (143 for SIGTERM). A second signal exits at once and may leave the work
+directory behind.
+
 Exit codes: 0 all expectations passed, 1 an expectation failed, 2 bad input,
-3 the real world could not be set up (redis-server, pods, work directory).
+3 the real world could not be set up (redis-server, pods, work directory),
+130/143 interrupted.
 
 options)";
 
 constexpr int kExitSetupFailed = 3;
+constexpr int kExitSignalBase = 128;  // the shell's convention: 128 + signal number
 
 }  // namespace
 
@@ -70,6 +82,20 @@ int RealCommand(const std::vector<std::string>& args) {
     return kExitBadInput;
   }
 
+  // Before RunReal starts any thread, so the pods, the load generator and the
+  // Redis events thread all leave SIGINT/SIGTERM to this one.
+  std::atomic<bool> interrupt{false};
+  std::atomic<int> interrupt_signal{0};
+  SignalThread signals([&](int sig) {
+    if (int first = 0; !interrupt_signal.compare_exchange_strong(first, sig)) {
+      std::cerr << "\nscaletwin real: second " << strsignal(sig) << ": exiting now (the work directory may remain)\n";
+      std::_Exit(kExitSignalBase + sig);
+    }
+    interrupt = true;  // after interrupt_signal: whoever sees this sees the signal too
+    std::cerr << "\n[real] " << strsignal(sig) << ": stopping the pods and redis-server; nothing will be written\n";
+  });
+  real.interrupt = &interrupt;
+
   const std::string started = reports::FormatIso8601Utc(std::chrono::system_clock::now());
   const auto wall_start = std::chrono::steady_clock::now();
   ProgressLine progress("real", flags.quiet);
@@ -79,6 +105,7 @@ int RealCommand(const std::vector<std::string>& args) {
   progress.Done();
   if (!result.ok()) {
     std::cerr << "scaletwin real: " << result.status().ToString() << "\n";
+    if (result.status().code() == StatusCode::kCancelled) return kExitSignalBase + interrupt_signal.load();
     return kExitSetupFailed;
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

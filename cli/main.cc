@@ -30,7 +30,7 @@ commands:
 
 Run `scaletwin <command> --help` for the options of one command.
 Exit codes: 0 ok, 1 an expectation failed, 2 bad input (real: 3 when the real
-world could not be set up).
+world could not be set up, 130 when interrupted with Ctrl-C).
 )";
 
 }  // namespace

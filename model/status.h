@@ -25,6 +25,7 @@ enum class StatusCode {
   kIOError,          // the OS refused a read or write
   kFailedPrecondition,
   kInternal,         // a bug: an invariant did not hold
+  kCancelled,        // the caller asked the operation to stop (Ctrl-C) before it finished
 };
 
 class [[nodiscard]] Status {
@@ -37,6 +38,7 @@ class [[nodiscard]] Status {
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -85,6 +87,7 @@ inline std::string Status::ToString() const {
     case StatusCode::kIOError: name = "I/O error"; break;
     case StatusCode::kFailedPrecondition: name = "failed precondition"; break;
     case StatusCode::kInternal: name = "internal error"; break;
+    case StatusCode::kCancelled: name = "cancelled"; break;
   }
   return std::string(name) + ": " + message_;
 }

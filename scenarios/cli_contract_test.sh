@@ -83,6 +83,28 @@ expect_in real_hist real_hist.out '"mode":"real"'
 check real_fail 1 -- "$bin" real "$scen/race-lua.json" --no-history --out r2 --set duration=2s --set warmup=0s \
   --set limiter.time_source=redis_time --set 'expect=[{"metric":"summary.limiter.excess_admits","min":1}]'
 expect_in real_fail real_fail.out "FAIL"
+# Ctrl-C mid-run: the pods and Redis stop, the work dir's Redis directory is
+# removed, nothing is written and nothing recorded, exit 130.
+mkdir -p wd
+"$bin" history --history h.sqlite --json >hist_before_int.out 2>&1
+"$bin" real "$scen/race-lua.json" --out r3 --history h.sqlite --work-dir wd --set duration=60s \
+  >real_int.out 2>real_int.err &
+pid=$!
+for _ in $(seq 100); do grep -q "replaying" real_int.err && break; sleep 0.1; done
+sleep 1
+kill -INT "$pid"
+started=$SECONDS
+wait "$pid"
+got=$?
+if [ "$got" -eq 130 ] && [ $((SECONDS - started)) -lt 20 ]; then passes=$((passes + 1)); else
+  echo "FAIL real_interrupt: exit $got after $((SECONDS - started)) s, want 130 at once"
+  sed 's/^/  | /' real_int.out real_int.err | head -20; failures=$((failures + 1)); fi
+expect_in real_interrupt real_int.err "interrupted"
+if [ ! -e r3/report.json ] && ! ls -d wd/scaletwin-redis-* >/dev/null 2>&1; then passes=$((passes + 1)); else
+  echo "FAIL real_interrupt: a report or Redis's directory was left:"; ls -R r3 wd 2>&1 | head; failures=$((failures + 1)); fi
+check real_int_hist 0 -- "$bin" history --history h.sqlite --json
+if cmp -s real_int_hist.out hist_before_int.out; then passes=$((passes + 1)); else
+  echo "FAIL real_interrupt: the interrupted run changed the history"; failures=$((failures + 1)); fi
 
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

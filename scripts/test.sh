@@ -43,12 +43,14 @@ done
 
 # The concurrent real-side code under ThreadSanitizer: only these binaries are
 # built in the tsan preset (the simulator is single-threaded). BINARY:FILTER
-# runs only the tests a gtest filter names (the real run's concurrency test,
-# whose checks hold at TSan's speed; its statistical siblings need full speed).
+# runs only the tests a gtest filter names (the real run's concurrency and
+# Ctrl-C tests and the load generator's cancel, whose checks hold at TSan's
+# speed; their timing and statistical siblings need full speed).
 tsan_tests=(real/redis/real_redis_pool_test real/redis/real_redis_limiter_test
             real/redis/real_redis_limiter_race_test real/storage/real_storage_test
             real/telemetry/real_telemetry_test real/pod/real_pod_unit_test real/pod/real_pod_test
-            real/harness/real_run_test:RealRunTest.ConcurrentPartsAgreeThroughAKillAndARestart)
+            real/harness/real_run_test:RealRunTest.ConcurrentPartsAgreeThroughAKillAndARestart:RealRunTest.AnInterrupt*
+            real/harness/real_load_generator_test:LoadGeneratorTest.Cancel*)
 if [ "${SCALETWIN_TSAN:-1}" != 0 ] && [ -z "${SCALETWIN_PRESETS:-}" ]; then
   echo "== build (tsan: the real side's concurrent code)"
   targets=()

@@ -87,5 +87,20 @@ TEST(RedisServer, ParentDirHoldsTheServerDirectory) {
   EXPECT_TRUE(std::filesystem::exists((*server)->dir() + "/redis.log"));
 }
 
+// `scaletwin real --work-dir wd`: a relative parent must work too, though
+// redis-server resolves --logfile after chdir-ing into --dir.
+TEST(RedisServer, ARelativeParentDirWorks) {
+  TempDir parent("scaletwin-redis-relative");
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(parent.path());
+  std::filesystem::create_directory("wd");
+  auto server = RedisServer::Start({.parent_dir = "wd"});
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_TRUE(std::filesystem::path((*server)->dir()).is_absolute()) << (*server)->dir();
+  EXPECT_EQ(std::filesystem::path((*server)->dir()).parent_path(), std::filesystem::path(parent.path()) / "wd");
+  EXPECT_TRUE(std::filesystem::exists((*server)->dir() + "/redis.log"));
+}
+
 }  // namespace
 }  // namespace scaletwin

@@ -127,7 +127,14 @@ class LoadRun {
     start_ = options_.start.value_or(SteadyClock::now());
     ArmSchedule();
     if (options_.progress && !schedule_.empty()) ArmProgress();
+    if (options_.cancel && !schedule_.empty()) ArmCancelPoll();
     io_.run();
+    if (cancelled_) {
+      // The handlers still queued hold the exchanges in flight; destroying
+      // them unrun (with io_) closes their connections and calls no done.
+      return Status::Cancelled("load generator: stopped after " + std::to_string(dispatched_) + " of " +
+                               std::to_string(schedule_.size()) + " requests");
+    }
     // Every exchange has ended, so no handler holds an idle connection.
     for (auto& stack : idle_)
       for (auto& conn : stack) Close(*conn);
@@ -167,6 +174,19 @@ class LoadRun {
       if (ec || completed_ == schedule_.size()) return;
       options_.progress(Now(), dispatched_, completed_);
       ArmProgress();
+    });
+  }
+
+  void ArmCancelPoll() {
+    cancel_timer_.expires_after(Ns(kCancelPollInterval));
+    cancel_timer_.async_wait([this](beast::error_code ec) {
+      if (ec || completed_ == schedule_.size()) return;
+      if (options_.cancel->load()) {
+        cancelled_ = true;
+        io_.stop();
+        return;
+      }
+      ArmCancelPoll();
     });
   }
 
@@ -319,13 +339,17 @@ class LoadRun {
     ++completed_;
     last_done_at_ = std::max(last_done_at_, o.done_at);
     done_(o);
-    if (completed_ == schedule_.size()) progress_timer_.cancel();
+    if (completed_ == schedule_.size()) {
+      progress_timer_.cancel();
+      cancel_timer_.cancel();
+    }
   }
 
   // First member: I/O objects below must be destroyed before it.
   net::io_context io_{1};
   net::steady_timer timer_{io_};
   net::steady_timer progress_timer_{io_};
+  net::steady_timer cancel_timer_{io_};
   const std::vector<tcp::endpoint> addresses_;
   const std::vector<std::string> host_headers_;
   const std::vector<ScheduledRequest>& schedule_;
@@ -342,6 +366,7 @@ class LoadRun {
   size_t dispatched_ = 0;
   size_t completed_ = 0;
   Nanos last_done_at_ = 0;
+  bool cancelled_ = false;
   std::optional<uint32_t> bad_pick_;
   size_t bad_pick_index_ = 0;
   LoadRunStats stats_;

@@ -53,6 +53,9 @@
 //   request's outcome is kProtocolError (status 0, endpoint = the bad index,
 //   nothing sent), the run still completes so every request has an outcome,
 //   and then RunLoad returns InvalidArgument.
+// - Cancellation (options.cancel): the run stops within kCancelPollInterval
+//   and returns Cancelled; done has been called for the requests that
+//   completed before, and for no other.
 // - SIGPIPE: Asio sends with MSG_NOSIGNAL on Linux, so writing to a closed
 //   peer yields EPIPE, never the signal; the process needs no SIG_IGN.
 //
@@ -68,6 +71,7 @@
 #pragma once
 
 #include <boost/beast/http/verb.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -123,7 +127,15 @@ struct LoadGeneratorOptions {
   // Optional; called about once per second on the calling thread with the
   // offset from start and the counts of requests dispatched and completed.
   std::function<void(Nanos now, size_t sent, size_t done)> progress = {};
+  // Optional; polled every kCancelPollInterval. Once it reads true nothing
+  // more is dispatched, the requests in flight are abandoned (their
+  // connections closed, done not called for them) and RunLoad returns
+  // Cancelled. Set by another thread (a Ctrl-C handler).
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+// How soon a set cancel flag stops a run.
+inline constexpr Nanos kCancelPollInterval = 20 * kNanosPerMilli;
 
 struct LoadRunStats {
   size_t connections_opened = 0;  // TCP connects that succeeded, retries' included

@@ -552,6 +552,63 @@ TEST(LoadGeneratorTest, RejectsBadArgumentsBeforeSendingAnything) {
   EXPECT_EQ(calls, 0);
 }
 
+TEST(LoadGeneratorTest, CancelStopsDispatchingAbandonsWhatIsInFlightAndReturnsCancelled) {
+  // The peer answers every request at once except /hold, which it keeps
+  // unanswered until the generator closes the connection.
+  std::atomic<bool> hold_closed{false};
+  ScriptedPeer peer([&](int, int fd) {
+    std::string head;
+    char c;
+    while (::read(fd, &c, 1) == 1) {
+      head.push_back(c);
+      if (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0) continue;
+      if (head.rfind("GET /hold ", 0) == 0) {
+        while (::read(fd, &c, 1) == 1) {
+        }
+        hold_closed = true;
+        return;
+      }
+      ScriptedPeer::Write(fd, kOk);
+      head.clear();
+    }
+  });
+  // 10 s of requests, one every 100 ms; the second one is held.
+  std::vector<ScheduledRequest> schedule;
+  for (Nanos i = 0; i < 100; ++i) schedule.push_back(Get(i * 100 * kMs, i == 1 ? "/hold" : "/a"));
+  Recorder rec(schedule.size());
+  std::atomic<bool> cancel{false};
+  LoadGeneratorOptions options;
+  options.cancel = &cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));
+    cancel = true;
+  });
+  const auto began = Clock::now();
+  Result<LoadRunStats> stats = RunLoad({peer.endpoint()}, schedule, rec.Pick(), rec.Done(), options);
+  const auto took = Clock::now() - began;
+  canceller.join();
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), StatusCode::kCancelled) << stats.status().ToString();
+  // It stopped at the flag, not at the end of the schedule...
+  EXPECT_LT(took, std::chrono::seconds(5));
+  EXPECT_LT(rec.picked.size(), schedule.size());
+  EXPECT_GE(rec.picked.size(), 3u) << "requests before the flag were sent";
+  // ...done ran for the answered requests only, once each, never for /hold...
+  for (size_t i = 0; i < schedule.size(); ++i) {
+    EXPECT_LE(rec.completions[i], 1) << "request " << i;
+    if (rec.completions[i] == 1) {
+      EXPECT_NE(i, 1u);
+      EXPECT_EQ(rec.outcomes[i].status, 200);
+    }
+  }
+  EXPECT_EQ(rec.completions[1], 0);
+  EXPECT_EQ(rec.completions[0], 1);
+  // ...and the held request's connection was closed, not left open.
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (!hold_closed && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(hold_closed);
+}
+
 TEST(LoadGeneratorTest, ReportsProgressAboutOncePerSecond) {
   ScriptedPeer peer([](int, int fd) {
     while (ScriptedPeer::ReadRequest(fd)) ScriptedPeer::Write(fd, kOk);

@@ -309,6 +309,8 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
   auto note = [&](const std::string& line) {
     if (options.note) options.note(line);
   };
+  auto interrupted = [&] { return options.interrupt && options.interrupt->load(); };
+  const Status kInterruptedInSetUp = Status::Cancelled("interrupted while setting up, before the trace started");
 
   // Work directory.
   std::string dir = options.work_dir;
@@ -346,6 +348,7 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
     if (!started.ok()) return started.status();
     redis = std::move(*started);
   }
+  if (interrupted()) return kInterruptedInSetUp;
 
   // Tenants and their API keys.
   std::vector<PodTenant> tenants;
@@ -390,11 +393,13 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
         ShortenerPod::Start(MakePodConfig(scenario, i, db_path, redis.get(), tenants), std::move(start));
     if (!pod.ok()) return Status::IOError("pod-" + std::to_string(i) + ": " + pod.status().ToString());
     pods.push_back(std::move(*pod));
+    if (interrupted()) return kInterruptedInSetUp;
     if (i == 0) {
       note("seeding " + std::to_string(trace.links.size()) + " links");
       const std::string pad = scenario.cache ? std::string(static_cast<size_t>(std::max(0, scenario.cache->value_bytes - 30)), 'x') : "";
       const UnixMillis now_ms = UnixNow() / kNanosPerMilli;
       for (const auto& [tenant, code] : trace.links) {
+        if (interrupted()) return kInterruptedInSetUp;
         Result<Link> made = pods[0]->store().CreateLink(scenario.tenants[tenant].id,
                                                         {.url = "https://example.com/" + code + "/" + pad,
                                                          .custom_code = code},
@@ -406,6 +411,7 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
   const auto ready_deadline = SteadyClock::now() + std::chrono::nanoseconds(kPodReadyTimeout);
   for (size_t i = 0; i < pods.size(); ++i) {
     while (!pods[i]->ready()) {
+      if (interrupted()) return kInterruptedInSetUp;
       if (SteadyClock::now() > ready_deadline)
         return Status::IOError("pod-" + std::to_string(i) + " did not become ready (log: " + dir + "/pods.log)");
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -517,6 +523,7 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
   std::map<std::string, uint64_t> unexpected;
   LoadGeneratorOptions load_options;
   load_options.start = start;
+  load_options.cancel = options.interrupt;
   load_options.progress = [&](Nanos now, size_t, size_t) {
     if (options.progress) options.progress(now, scenario.duration);
   };
@@ -542,6 +549,12 @@ Result<RunResult> RunReal(const Scenario& scenario, const RealRunOptions& option
     events.reset();  // reads final_info as it ends
   else
     read_final_info();
+  if (load.status().code() == StatusCode::kCancelled) {
+    const Nanos tenth = 100 * kNanosPerMilli;  // "12.3s into", not nanoseconds
+    const Nanos reached = std::max<Nanos>(0, (SteadyClock::now() - start).count()) / tenth * tenth;
+    return Status::Cancelled("interrupted " + FormatDuration(std::min(reached, scenario.duration)) + " into the " +
+                             FormatDuration(scenario.duration) + " trace");
+  }
   if (!load.ok()) return load.status();
   for (const auto& [t, queued, busy] : levels) recorder.SampleLevels(t, queued, busy);
   recorder.Finish();

@@ -30,10 +30,12 @@
 //   Result<RunResult> r = RunReal(scenario, {.progress = ...});
 //
 // Errors: InvalidArgument for an unsupported scenario; IOError when
-// redis-server, a pod or the work directory cannot be set up. Everything is
-// stopped and (unless kept) removed before RunReal returns.
+// redis-server, a pod or the work directory cannot be set up; Cancelled when
+// options.interrupt was set. Everything is stopped and (unless kept) removed
+// before RunReal returns.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -55,6 +57,11 @@ struct RealRunOptions {
   std::function<void(Nanos now, Nanos end)> progress;
   // One line per set-up step ("starting redis-server", "seeding 1200 links").
   std::function<void(const std::string& line)> note;
+  // Optional; set by another thread (a Ctrl-C handler) to stop the run: set-up
+  // stops at its next step, the trace within the load generator's
+  // kCancelPollInterval; everything is stopped and removed as on any return,
+  // and RunReal returns Cancelled with how far it got.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 // OK, or InvalidArgument with one line per scenario feature a real run

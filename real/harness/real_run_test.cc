@@ -5,10 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "model/run_result.h"
 #include "model/scenario.h"
+#include "testsupport/temp_dir.h"
 
 namespace scaletwin {
 namespace {
@@ -190,6 +196,48 @@ TEST(RealRunTest, ConcurrentPartsAgreeThroughAKillAndARestart) {
   const nlohmann::json& key = r.limiter_audit[0];
   EXPECT_EQ(key["admitted"].get<uint64_t>() + key["refused"].get<uint64_t>(), r.summary.offered)
       << r.limiter_audit.dump() << r.real.dump();
+}
+
+// Ctrl-C (the CLI's signal thread sets the flag): the trace stops within a
+// moment, the pods and redis-server stop, and the temporary work directory,
+// Redis's inside it, is removed; set before the start, nothing starts.
+TEST(RealRunTest, AnInterruptStopsTheRunAndRemovesWhatItMade) {
+  TempDir tmp("scaletwin-interrupt");
+  ASSERT_EQ(setenv("TMPDIR", tmp.path().c_str(), 1), 0);  // where RunReal makes its work dir
+  nlohmann::json doc = RaceScenario("lua");
+  doc["duration"] = "60s";
+  doc["traffic"] = {{"arrivals", "poisson"}, {"rate", {{{"at", "0s"}, {"qps", 200}}}}, {"mix", {{"redirect", 1.0}}}};
+  const Scenario s = Parse(doc);
+
+  std::atomic<bool> interrupt{false};
+  std::atomic<bool> trace_started{false};
+  RealRunOptions options;
+  options.interrupt = &interrupt;
+  options.note = [&](const std::string& line) {
+    if (line.rfind("replaying", 0) == 0) trace_started = true;
+  };
+  std::thread ctrl_c([&] {
+    while (!trace_started) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    interrupt = true;
+  });
+  const auto began = std::chrono::steady_clock::now();
+  Result<RunResult> r = RunReal(s, options);
+  const auto took = std::chrono::steady_clock::now() - began;
+  ctrl_c.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("into the 1m trace"), std::string::npos) << r.status().message();
+  EXPECT_LT(took, std::chrono::seconds(30)) << "the 60 s trace was not cut short";
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path())) << "the work dir (and Redis's) should be gone";
+
+  // Interrupted before the start: nothing is set up, nothing is left.
+  Result<RunResult> early = RunReal(s, options);
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.status().code(), StatusCode::kCancelled);
+  EXPECT_NE(early.status().message().find("setting up"), std::string::npos) << early.status().message();
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
+  unsetenv("TMPDIR");
 }
 
 TEST(RealRunTest, UnsupportedFeaturesAreRefusedWithTheirPaths) {

@@ -75,8 +75,13 @@ Result<std::unique_ptr<RedisProcess>> RedisProcess::Start(RedisProcessOptions op
   for (int attempt = 0; attempt < options.attempts; ++attempt) {
     Result<int> port = FindFreeLoopbackPort();
     if (!port.ok()) return port.status();
-    const std::filesystem::path parent =
-        options.parent_dir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(options.parent_dir);
+    // Absolute: redis-server chdirs into --dir before it opens --logfile, so a
+    // relative path would be resolved twice.
+    std::error_code ec;
+    const std::filesystem::path parent = std::filesystem::absolute(
+        options.parent_dir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(options.parent_dir),
+        ec);
+    if (ec) return Status::IOError("cannot resolve " + options.parent_dir + ": " + ec.message());
     std::string tmpl = (parent / "scaletwin-redis-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError(std::string("mkdtemp: ") + std::strerror(errno));
 
@@ -110,6 +115,14 @@ Status RedisProcess::Spawn(bool& exited) {
     // Child: die with the parent, whatever way it ends.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
+    // Our own process group, so a terminal's Ctrl-C reaches only the parent,
+    // which stops the server in its own time; and the signals the parent may
+    // have blocked for a signal thread unblocked (the mask survives exec, and
+    // a server that cannot take SIGTERM cannot shut down).
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     const int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
       dup2(devnull, STDIN_FILENO);
