@@ -37,9 +37,11 @@ every decision the pods took. The run takes the scenario's duration in wall
 time (shorten it with --set duration=30s).
 
 Not yet possible in the real world (exit 2, naming the key): hpa, database,
-pod events, slow pods. Settings only the simulator models (Redis network
-delay, start-up stages, probes, ingress retries) are listed in the report's
-real.not_applied.
+pod events, slow pods. A redis.network_delay set in the scenario is emulated:
+the pods' Redis clients sleep a draw before each round trip and after its
+replies, on top of loopback's own delay (report: real.emulated). Settings only
+the simulator models (Redis service time, start-up stages, probes, ingress
+retries) are listed in the report's real.not_applied.
 
 Needs redis-server on PATH (or --redis-server) when the scenario uses Redis.
 

@@ -21,10 +21,12 @@
 //
 // What a real run cannot do yet is refused by CheckRealSupport with the JSON
 // path of each feature (the HPA, pod events, the database model, slow pods:
-// they need the cluster harness). Scenario settings that only the simulator
-// models (Redis network delay and service times, start-up stages, probes,
-// ingress retries) are listed in the report's `real.not_applied`: in the real
-// world those are measured, not modelled.
+// they need the cluster harness). A `redis.network_delay` the scenario sets is
+// emulated: the pods' Redis clients sleep a draw before each round trip's
+// write and after its replies, on top of loopback's own delay (listed in the
+// report's `real.emulated`). Scenario settings that only the simulator models
+// (Redis service times, start-up stages, probes, ingress retries) are listed
+// in `real.not_applied`: in the real world those are measured, not modelled.
 //
 //   Status ok = CheckRealSupport(scenario);
 //   Result<RunResult> r = RunReal(scenario, {.progress = ...});

@@ -66,6 +66,8 @@ Result<std::unique_ptr<ShortenerPod>> ShortenerPod::Start(const PodConfig& confi
     ro.endpoint.port = config.redis.port;
     ro.endpoint.connect_timeout = config.redis.connect_timeout;
     ro.endpoint.command_timeout = config.redis.command_timeout;
+    ro.endpoint.added_one_way_delay = config.redis.added_network_delay;
+    ro.endpoint.delay_seed = config.work.seed;
     ro.size = config.redis.pool_size;
     ro.acquire_timeout = config.redis.acquire_timeout;
     auto pool = RedisConnectionPool::Create(ro);

@@ -79,6 +79,9 @@ struct PodRedisConfig {
   Nanos acquire_timeout = 100 * kNanosPerMilli;
   Nanos connect_timeout = 1 * kNanosPerSecond;
   Nanos command_timeout = 1 * kNanosPerSecond;
+  // Not read from the config file: `scaletwin real` sets it from a scenario's
+  // redis.network_delay (RedisEndpoint::added_one_way_delay).
+  std::optional<DurationDistribution> added_network_delay = std::nullopt;
 };
 
 struct PodCacheConfig {

@@ -4,11 +4,15 @@
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "real/common/sigpipe_guard.h"
 
@@ -71,7 +75,22 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoi
   c->where_ = where;
   c->command_timeout_ = endpoint.command_timeout;
   c->guard_sigpipe_ = !SigpipeIgnored();
+  if (endpoint.added_one_way_delay) {
+    static std::atomic<uint64_t> connections{0};
+    c->added_delay_ = endpoint.added_one_way_delay;
+    c->delay_rng_.emplace(endpoint.delay_seed, "redis-added-delay", connections.fetch_add(1));
+  }
   return c;
+}
+
+void RedisConnection::SleepAddedDelay() {
+  if (!added_delay_) return;
+  const Nanos d = added_delay_->Sample(*delay_rng_);
+  if (d <= 0) return;
+  // Once per thread; only threads that use a delayed connection change theirs.
+  thread_local const bool precise = prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0) == 0;
+  (void)precise;
+  std::this_thread::sleep_for(std::chrono::nanoseconds(d));
 }
 
 RedisConnection::RedisConnection(redisContext* ctx) : ctx_(ctx) {}
@@ -106,6 +125,7 @@ Status RedisConnection::Flush() {
 
 Result<std::vector<Reply>> RedisConnection::Pipeline(const std::vector<Command>& commands) {
   if (broken_) return Status::IOError("redis " + where_ + ": connection is broken");
+  SleepAddedDelay();  // the commands' way there
   for (const Command& command : commands) {
     argv_.clear();
     lens_.clear();
@@ -128,6 +148,7 @@ Result<std::vector<Reply>> RedisConnection::Pipeline(const std::vector<Command>&
     replies.push_back(Convert(static_cast<const redisReply*>(raw)));
     freeReplyObject(raw);
   }
+  SleepAddedDelay();  // the replies' way back
   return replies;
 }
 

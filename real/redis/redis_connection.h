@@ -22,6 +22,10 @@
 //   bounds each blocking read or write, so a reply that trickles in can take
 //   longer in total. In hiredis 0.14 the connect timeout does not cover
 //   commands, hence both (reference/redis.md §4.3, §5).
+// - An added one-way delay (RedisEndpoint::added_one_way_delay) is slept in
+//   Pipeline() before the write and after the replies, with the thread's
+//   timer slack at 1 ns so a 250 µs sleep is not rounded up by Linux's
+//   default 50 µs slack. It does not count against command_timeout.
 // - SIGPIPE: hiredis 0.14 writes with write(2), which raises SIGPIPE when the
 //   server has reset the connection. Unless the process already ignores
 //   SIGPIPE (checked once per connection), the flush runs with SIGPIPE blocked
@@ -34,9 +38,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "model/distribution.h"
 #include "model/duration.h"
 #include "model/redis_command.h"
 #include "model/status.h"
@@ -51,6 +57,14 @@ struct RedisEndpoint {
   int port = 6379;
   Nanos connect_timeout = 1 * kNanosPerSecond;
   Nanos command_timeout = 1 * kNanosPerSecond;
+  // An emulated network on top of the real one: each round trip sleeps one
+  // draw before its write and another after its last reply, so the server
+  // sees the commands a draw later and the caller its replies a draw after
+  // that — how `scaletwin real` gives loopback a scenario's
+  // redis.network_delay. Unset: nothing added. Each connection draws from
+  // its own stream of delay_seed.
+  std::optional<DurationDistribution> added_one_way_delay = std::nullopt;
+  uint64_t delay_seed = 1;
 };
 
 class RedisConnection {
@@ -82,6 +96,7 @@ class RedisConnection {
   explicit RedisConnection(redisContext* ctx);
   Status TransportFailure(const char* stage);
   Status Flush();
+  void SleepAddedDelay();
 
   redisContext* ctx_;
   std::string where_;  // "host:port", for messages
@@ -89,6 +104,8 @@ class RedisConnection {
   bool broken_ = false;
   bool timed_out_ = false;
   bool guard_sigpipe_ = true;
+  std::optional<DurationDistribution> added_delay_;
+  std::optional<Rng> delay_rng_;  // set iff added_delay_ is
   // Scratch for redisAppendCommandArgv, kept to spare two allocations a command.
   std::vector<const char*> argv_;
   std::vector<size_t> lens_;

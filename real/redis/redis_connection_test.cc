@@ -64,6 +64,47 @@ TEST(RedisConnection, PipelineReturnsOneReplyPerCommandInOrder) {
   EXPECT_EQ((*r)[6], Reply::Integer(1));
 }
 
+// Redis's TIME is the machine's real-time clock, so the server's view of when
+// a command ran can be put between our own readings of the same clock.
+Nanos UnixNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+Nanos TimeReplyNs(const Reply& r) {
+  EXPECT_EQ(r.kind(), Reply::Kind::kArray) << r.ToString();
+  if (r.kind() != Reply::Kind::kArray || r.elements().size() != 2) return 0;
+  return std::stoll(r.elements()[0].text()) * kNanosPerSecond + std::stoll(r.elements()[1].text()) * kNanosPerMicro;
+}
+
+TEST(RedisConnection, AnAddedOneWayDelayIsSleptOnTheWayThereAndBack) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  constexpr Nanos kDelay = 20 * kNanosPerMilli;
+  RedisEndpoint e = EndpointOf(*server);
+  e.added_one_way_delay = DurationDistribution::Constant(kDelay);
+  auto c = OpenOrDie(e);
+  ASSERT_NE(c, nullptr);
+  constexpr Nanos kMicro = kNanosPerMicro;  // TIME's resolution
+  for (int i = 0; i < 3; ++i) {
+    const Nanos sent = UnixNowNs();
+    Result<Reply> r = c->Run({"TIME"});
+    const Nanos back = UnixNowNs();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const Nanos ran = TimeReplyNs(*r);
+    EXPECT_GE(ran - sent, kDelay - kMicro) << "the command reached Redis before the delay there";
+    EXPECT_GE(back - ran, kDelay - kMicro) << "the reply came back before the delay back";
+  }
+  // A pipeline is one round trip: one delay each way, however many commands.
+  const Nanos sent = UnixNowNs();
+  Result<std::vector<Reply>> p = c->Pipeline({{"TIME"}, {"INCR", "n"}, {"TIME"}});
+  const Nanos back = UnixNowNs();
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const Nanos first = TimeReplyNs((*p)[0]), last = TimeReplyNs((*p)[2]);
+  EXPECT_GE(first - sent, kDelay - kMicro);
+  EXPECT_LT(last - first, kDelay) << "no delay between the commands of one pipeline";
+  EXPECT_GE(back - last, kDelay - kMicro);
+}
+
 TEST(RedisConnection, ErrorRepliesAreValuesAndKeepTheConnectionUsable) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
