@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
