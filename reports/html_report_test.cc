@@ -232,6 +232,31 @@ TEST(RenderHtml, RendersLaterArraySectionsAsGenericTables) {
   EXPECT_TRUE(Has(row, ">50<"));
 }
 
+TEST(RenderHtml, ARealRunShowsItsConditionsEscaped) {
+  nlohmann::json r = SampleReport();
+  r["mode"] = "real";
+  r["real"] = {{"machine", "box, Linux 6.1 x86_64, 2 cores"},
+               {"pods", 4},
+               {"requests", 16457},
+               {"unexpected_in_window", 3},
+               {"generator", {{"lag_p99_ms", 0.19}, {"lag_max_ms", 6.4}}},
+               {"redis_events", {{{"kind", "redis_restart"}, {"at_s", 3}, {"down_s", 0.5}, {"restarted", true}},
+                                 {{"kind", "redis_kill"}, {"at_s", 9}}}},
+               {"emulated", {"redis.network_delay (slept <each> way)"}},
+               {"not_applied", {"pods.startup", "ingress.retries"}}};
+  const std::string html = RenderHtml(r, {});
+  EXPECT_TRUE(Has(html, "id=\"real\""));
+  EXPECT_TRUE(Has(html, "box, Linux 6.1 x86_64, 2 cores"));
+  EXPECT_TRUE(Has(html, "16,457"));
+  EXPECT_TRUE(Has(html, "0.19 ms / 6.4 ms"));
+  EXPECT_TRUE(Has(html, "<li>redis.network_delay (slept &lt;each&gt; way)</li>"));
+  EXPECT_TRUE(Has(html, "<li>pods.startup</li><li>ingress.retries</li>"));
+  EXPECT_TRUE(Has(html, "<li>redis_restart at 3 s, down 0.5 s, back</li><li>redis_kill at 9 s</li>"));
+  EXPECT_TRUE(Has(html, "Unexpected answers in the window"));
+  // A simulator report has no such section.
+  EXPECT_FALSE(Has(RenderHtml(SampleReport(), {}), "id=\"real\""));
+}
+
 TEST(RenderHtml, LongSeriesAreDownsampledSoThePageStaysSmall) {
   nlohmann::json r = SampleReport();
   const size_t n = 200'000;  // e.g. 20 s at 100 µs intervals
